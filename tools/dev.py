@@ -1,0 +1,105 @@
+"""Set up and run tpr_widgets on a fresh machine: `app` or `test`.
+
+    python3 tools/dev.py app    # install, then serve the Voila app on 127.0.0.1
+    python3 tools/dev.py test   # install, then lint, type-check and run all tests
+
+Both create (or reuse) a virtual environment in `.venv` and install the package
+with the extras they need. `test` also installs Debian's Chromium for the
+browser tests when it is missing and this process may use apt-get. Only the
+standard library is used here, so this runs before anything is installed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PY = BIN / ("python.exe" if os.name == "nt" else "python")
+
+
+def run(*command: str | os.PathLike[str], **kwargs: object) -> None:
+    print("+", " ".join(str(c) for c in command), flush=True)
+    subprocess.run([str(c) for c in command], check=True, cwd=ROOT, **kwargs)  # type: ignore[call-overload]
+
+
+def install(extra: str) -> None:
+    if not PY.exists():
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    run(PY, "-m", "pip", "install", "-q", "--upgrade", "pip")
+    run(PY, "-m", "pip", "install", "-q", "-e", f".[{extra}]")
+
+
+def chromium() -> str | None:
+    for name in ("chromium", "chromium-browser", "google-chrome"):
+        found = shutil.which(name)
+        if found:
+            return found
+    apt = shutil.which("apt-get")
+    if apt and hasattr(os, "geteuid") and os.geteuid() == 0:
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        run(apt, "update", "-qq", env=env)
+        run(apt, "install", "-y", "-qq", "chromium", env=env)
+        return shutil.which("chromium")
+    print("note: no Chromium found and apt-get is not usable; browser tests skip")
+    return None
+
+
+def app(argv: list[str]) -> int:
+    install("app")
+    sample = ROOT / "tpr_widgets" / "data" / "nmep_sample_format_a.xlsx"
+    port = argv[0] if argv else "8866"
+    print(
+        f"\nOpen http://127.0.0.1:{port}/ and press 'Try the sample workbook', or "
+        f"upload {sample}.\n",
+        flush=True,
+    )
+    command = [
+        str(BIN / "voila"),
+        "notebooks/tpr_app.ipynb",
+        "--no-browser",
+        f"--port={port}",
+        "--Voila.ip=127.0.0.1",
+        "--show_tracebacks=False",
+        "--Voila.tornado_settings={'websocket_max_message_size': 314572800}",
+    ]
+    return subprocess.call(command, cwd=ROOT)
+
+
+def test(argv: list[str]) -> int:
+    install("test")
+    browser = chromium()
+    env = dict(os.environ)
+    if browser:
+        env["TPR_WIDGETS_CHROMIUM"] = browser
+    steps = [
+        [PY, "-m", "ruff", "check", "."],
+        [PY, "-m", "ruff", "format", "--check", "."],
+        [PY, "-m", "mypy"],
+        [PY, "-m", "pytest", *argv],
+    ]
+    for step in steps:
+        print("+", " ".join(str(s) for s in step), flush=True)
+        code = subprocess.call([str(s) for s in step], cwd=ROOT, env=env)
+        if code != 0:
+            print(f"failed ({code}): {' '.join(str(s) for s in step)}")
+            return code or 1
+    return 0
+
+
+def main() -> int:
+    commands = {"app": app, "test": test}
+    if len(sys.argv) < 2 or sys.argv[1] not in commands:
+        print(__doc__)
+        return 2
+    return commands[sys.argv[1]](sys.argv[2:])
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,308 @@
+"""The options each stage offers, with the figures that help choose.
+
+Pure functions of the canonical table and the choices made so far, so the
+workflow can ask "how many options would the next stage have" without changing
+anything. Recommendations follow the programme's reasoning: the state with most
+tests; Primary facilities when they hold most records (closest to community
+transmission); under-5s when they have data (highest risk of severe malaria,
+chosen by epidemiological priority rather than completeness); both methods
+pooled; all periods; keep TPR as it is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+
+from tpr_widgets.errors import InputError
+from tpr_widgets.tpr import Selection, check_period, period_mask
+from tpr_widgets.vocab import (
+    AGE_CHOICES,
+    AGE_GROUPS,
+    AGE_LABELS,
+    FACILITY_LEVELS,
+    LEVEL_LABELS,
+    METHOD_CHOICES,
+    METHOD_LABELS,
+    METHODS,
+    count_role,
+)
+
+PRIMARY_SHARE: Final = 0.70
+LITTLE_DATA: Final = 0.20
+
+
+@dataclass(frozen=True)
+class Option:
+    """One choice of a stage, as the UI shows it."""
+
+    value: str
+    label: str
+    recommended: bool = False
+    figures: dict[str, Any] = field(default_factory=dict)
+    note: str = ""
+
+
+def _tests(
+    rows: pd.DataFrame, methods: tuple[str, ...], ages: tuple[str, ...]
+) -> dict[str, Any]:
+    tested = positive = 0.0
+    for method in methods:
+        for age in ages:
+            t = rows[count_role(method, "tested", age)].fillna(0.0).to_numpy()
+            p = rows[count_role(method, "positive", age)].fillna(0.0).to_numpy()
+            ok = p <= t
+            tested += float(t[ok].sum())
+            positive += float(p[ok].sum())
+    rate = round(100.0 * positive / tested, 2) if tested else None
+    return {"tests": int(tested), "positive": int(positive), "positivity": rate}
+
+
+def _completeness(rows: pd.DataFrame, method: str, ages: tuple[str, ...]) -> float:
+    if rows.empty:
+        return 0.0
+    present = np.zeros(len(rows), dtype=bool)
+    for age in ages:
+        present |= rows[count_role(method, "tested", age)].notna().to_numpy()
+    return round(float(present.mean()), 4)
+
+
+def _facilities(rows: pd.DataFrame) -> int:
+    return int(rows[["state", "lga", "ward", "facility"]].drop_duplicates().shape[0])
+
+
+def _ages(age_group: str) -> tuple[str, ...]:
+    return AGE_GROUPS if age_group == "all" else (age_group,)
+
+
+def _methods(test_method: str) -> tuple[str, ...]:
+    return METHODS if test_method == "both" else (test_method,)
+
+
+def rows_for(table: pd.DataFrame, selections: dict[str, Any]) -> pd.DataFrame:
+    """The rows matching the choices made so far (state, level, period)."""
+    mask = np.ones(len(table), dtype=bool)
+    state = selections.get("state", "all")
+    if state != "all":
+        mask &= (table["state"] == state).to_numpy()
+    level = selections.get("facility_level", "all")
+    if level != "all":
+        mask &= (table["facility_level"] == level).to_numpy()
+    period = selections.get("period", "all")
+    if period != "all":
+        mask &= period_mask(table["period"], period)
+    return table.loc[mask]
+
+
+def state_options(table: pd.DataFrame, selections: dict[str, Any]) -> list[Option]:
+    options = []
+    for name, rows in table.groupby("state", observed=True, sort=True):
+        figures = {
+            "records": len(rows),
+            "facilities": _facilities(rows),
+            "lgas": int(rows["lga"].nunique()),
+            "wards": int(rows[["lga", "ward"]].drop_duplicates().shape[0]),
+            **_tests(rows, METHODS, AGE_GROUPS),
+            "completeness": _completeness(rows, "rdt", AGE_GROUPS),
+        }
+        options.append(Option(str(name), str(name), figures=figures))
+    if len(options) > 1:
+        best = max(options, key=lambda o: o.figures["tests"])
+        options = [
+            Option(
+                o.value,
+                o.label,
+                o is best,
+                o.figures,
+                "most tests" if o is best else "",
+            )
+            for o in options
+        ]
+        everything = {
+            "records": len(table),
+            "facilities": _facilities(table),
+            **_tests(table, METHODS, AGE_GROUPS),
+        }
+        options.append(Option("all", "All states (national view)", figures=everything))
+    return options
+
+
+def level_options(table: pd.DataFrame, selections: dict[str, Any]) -> list[Option]:
+    rows = rows_for(table, {"state": selections.get("state", "all")})
+    levels = rows["facility_level"]
+    if levels.isna().all():
+        return [
+            Option(
+                "all",
+                LEVEL_LABELS["all"],
+                True,
+                {"records": len(rows), "facilities": _facilities(rows)},
+                "the file has no facility level column",
+            )
+        ]
+    keys = ["state", "lga", "ward", "facility"]
+    labelled = rows.dropna(subset=["facility_level"])
+    # One level per facility for counting: its most frequent label.
+    per_facility = (
+        labelled.groupby(keys, observed=True)["facility_level"]
+        .agg(lambda s: s.value_counts().index[0])
+        .value_counts()
+    )
+    total = len(rows)
+    options = []
+    primary_share = float((levels == "primary").sum()) / max(1, total)
+    for level in FACILITY_LEVELS:
+        level_rows = rows[levels == level]
+        if level_rows.empty:
+            continue
+        share = len(level_rows) / max(1, total)
+        figures = {
+            "records": len(level_rows),
+            "share_of_records": round(share, 4),
+            "facilities": int(per_facility.get(level, 0)),
+            **_tests(level_rows, METHODS, AGE_GROUPS),
+        }
+        recommended = level == "primary" and primary_share >= PRIMARY_SHARE
+        note = "few records" if share < 0.05 else ""
+        options.append(Option(level, LEVEL_LABELS[level], recommended, figures, note))
+    everything = {
+        "records": total,
+        "facilities": _facilities(rows),
+        **_tests(rows, METHODS, AGE_GROUPS),
+    }
+    options.append(
+        Option("all", LEVEL_LABELS["all"], primary_share < PRIMARY_SHARE, everything)
+    )
+    return options
+
+
+def age_options(table: pd.DataFrame, selections: dict[str, Any]) -> list[Option]:
+    rows = rows_for(table, selections)
+    options = []
+    for age in AGE_CHOICES:
+        ages = _ages(age)
+        figures: dict[str, Any] = {"records": len(rows)}
+        for method in METHODS:
+            counts = _tests(rows, (method,), ages)
+            figures[f"{method}_completeness"] = _completeness(rows, method, ages)
+            figures[f"{method}_tests"] = counts["tests"]
+            figures[f"{method}_positivity"] = counts["positivity"]
+        figures.update(_tests(rows, METHODS, ages))
+        note = ""
+        if figures["tests"] == 0:
+            note = "no tests recorded"
+        elif figures["rdt_completeness"] < LITTLE_DATA:
+            note = "little data"
+        options.append(Option(age, AGE_LABELS[age], figures=figures, note=note))
+    with_data = [o for o in options if o.figures["tests"] > 0 and o.value != "all"]
+    pick = next((o for o in with_data if o.value == "u5"), None) or next(
+        iter(with_data), None
+    )
+    return [Option(o.value, o.label, o is pick, o.figures, o.note) for o in options]
+
+
+def method_options(table: pd.DataFrame, selections: dict[str, Any]) -> list[Option]:
+    rows = rows_for(table, selections)
+    ages = _ages(selections.get("age_group", "all"))
+    options = []
+    for method in METHOD_CHOICES:
+        methods = _methods(method)
+        figures = {
+            **_tests(rows, methods, ages),
+            "completeness": max(_completeness(rows, m, ages) for m in methods),
+        }
+        note = "no tests recorded" if figures["tests"] == 0 else ""
+        options.append(
+            Option(method, METHOD_LABELS[method], method == "both", figures, note)
+        )
+    return options
+
+
+def period_options(table: pd.DataFrame, selections: dict[str, Any]) -> list[Option]:
+    rows = rows_for(table, selections)
+    ages = _ages(selections.get("age_group", "all"))
+    methods = _methods(selections.get("test_method", "both"))
+    periods = [str(p) for p in rows["period"].dropna().unique()]
+    periods.sort()
+    first, last = (periods[0], periods[-1]) if periods else ("", "")
+    label = f"All periods ({first} to {last})" if first != last else f"All ({first})"
+    options = [
+        Option(
+            "all",
+            label,
+            True,
+            {
+                "records": len(rows),
+                "periods": len(periods),
+                **_tests(rows, methods, ages),
+            },
+        )
+    ]
+    years = sorted({p[:4] for p in periods if p != "all"})
+    if len(periods) > 1:
+        for year in years:
+            year_rows = rows[period_mask(rows["period"], year)]
+            count = len({p for p in periods if p.startswith(year)})
+            options.append(
+                Option(
+                    year,
+                    f"Year {year}",
+                    figures={
+                        "records": len(year_rows),
+                        "periods": count,
+                        **_tests(year_rows, methods, ages),
+                    },
+                    note="part of the year only"
+                    if 1 < count < 12 or count == 1
+                    else "",
+                )
+            )
+    return options
+
+
+def review_options(
+    table: pd.DataFrame, selections: dict[str, Any], high_wards: int, wards: int
+) -> list[Option]:
+    figures = {"wards": wards, "wards_above_50": high_wards}
+    options = [Option("keep", "Keep TPR as computed", True, figures)]
+    if "outpatient" in table.columns:
+        options.append(
+            Option(
+                "add_outpatient",
+                "Also add positives per 100 outpatient attendances",
+                figures=figures,
+                note="a separate indicator; TPR is not changed",
+            )
+        )
+    return options
+
+
+def validate_period(
+    table: pd.DataFrame, selections: dict[str, Any], value: str
+) -> None:
+    """Refuse a period choice that is malformed or matches no rows."""
+    check_period(value)
+    rows = rows_for(table, {**selections, "period": value})
+    if rows.empty:
+        raise InputError(
+            f"No rows fall in the period {value!r} for this selection; choose one "
+            "of the periods offered."
+        )
+
+
+def selection_of(
+    selections: dict[str, Any], include_impossible: bool = False
+) -> Selection:
+    """The engine's `Selection` for a complete set of choices."""
+    return Selection(
+        state=selections.get("state", "all"),
+        facility_level=selections.get("facility_level", "all"),
+        age_group=selections.get("age_group", "u5"),
+        test_method=selections.get("test_method", "both"),
+        combine=selections.get("combine", "sum"),
+        period=selections.get("period", "all"),
+        include_impossible=include_impossible,
+    )

@@ -1,0 +1,279 @@
+"""The ipywidgets view of a `Workflow`: one panel per stage.
+
+The view holds no state of its own. Every button calls one workflow action; on
+success the whole view is drawn again from the workflow, on failure the
+workflow's message is shown and nothing else changes. Widget values are only
+suggestions to the workflow (a browser can set any widget value), which
+validates each one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as widgets
+
+from tpr_widgets.errors import ConflictError, TPRWidgetsError
+from tpr_widgets.samples import sample_path
+from tpr_widgets.ui import render
+from tpr_widgets.vocab import STAGES
+from tpr_widgets.workflow import Workflow
+
+log = logging.getLogger(__name__)
+
+_TITLES = {
+    "upload": "1. Upload an NMEP or DHIS2 export",
+    "state": "2. Choose the state",
+    "facility_level": "3. Choose the facility level",
+    "age_group": "4. Choose the age group",
+    "test_method": "5. Choose the test method",
+    "period": "6. Choose the period",
+    "review": "7. Review wards above 50 % before the results are final",
+    "results": "8. Ward test positivity rates",
+}
+
+
+def _button(text: str, css: str, style: str = "") -> widgets.Button:
+    button = widgets.Button(description=text, button_style=style)
+    button.add_class(css)
+    button.layout.width = "auto"
+    return button
+
+
+class App(widgets.VBox):  # type: ignore[misc]
+    """The stage selectors for a new or resumed session.
+
+    `App()` starts a new session in the default store; `App(session_id=...)`
+    resumes one. `link` is the page address a resumed session can be reached at
+    (the Voilà app passes `?session=<id>`), shown to the user when given.
+    """
+
+    def __init__(
+        self,
+        root: str | os.PathLike[str] | None = None,
+        session_id: str | None = None,
+        *,
+        workflow: Workflow | None = None,
+        link: str | None = None,
+        notice: str = "",
+    ) -> None:
+        super().__init__()
+        self.add_class("tpr-app")
+        if workflow is None:
+            workflow = (
+                Workflow.new(root)
+                if session_id is None
+                else Workflow.resume(root, session_id)
+            )
+        self.workflow = workflow
+        self._link = link
+        self._style = widgets.HTML(render.STYLE)
+        self._header = widgets.HTML()
+        self._message = widgets.HTML()
+        self._message.add_class("tpr-message")
+        self._progress = widgets.IntProgress(value=0, min=0, max=100)
+        self._progress.layout.visibility = "hidden"
+        self._body = widgets.VBox()
+        self._body.add_class("tpr-body")
+        self.layout.max_width = "1100px"
+        self.children = [
+            self._style,
+            self._header,
+            self._message,
+            self._progress,
+            self._body,
+        ]
+        self._draw(notice)
+
+    # -- acting ---------------------------------------------------------------
+
+    def _act(self, action: Callable[[], Any], busy: str = "") -> None:
+        if busy:
+            self._progress.value = 20
+            self._progress.layout.visibility = "visible"
+            self._message.value = f"<p>{render.esc(busy)}</p>"
+        try:
+            action()
+        except ConflictError as error:
+            self.workflow.reload()
+            self._draw(f"{error} The session has been reloaded as it is now saved.")
+            return
+        except TPRWidgetsError as error:
+            self._draw(str(error), error=True)
+            return
+        except Exception:  # the user gets a sentence, the log the traceback
+            log.exception("unexpected failure in the app")
+            self._draw(
+                "Something went wrong inside the app; nothing was changed. Please "
+                "try again, and report the problem if it happens again.",
+                error=True,
+            )
+            return
+        finally:
+            self._progress.value = 100
+            self._progress.layout.visibility = "hidden"
+        self._draw()
+
+    # -- drawing --------------------------------------------------------------
+
+    def _draw(self, message: str = "", error: bool = False) -> None:
+        wf = self.workflow
+        link = ""
+        if self._link:
+            link = (
+                '<p class="tpr-link">Your session link (bookmark it to come back): '
+                f'<a href="{render.esc(self._link)}">{render.esc(self._link)}</a></p>'
+            )
+        file = wf.file
+        loaded = f"<p>File: <b>{render.esc(file['name'])}</b></p>" if file else ""
+        self._header.value = (
+            "<h2>Ward malaria test positivity rate (TPR)</h2>"
+            + render.trail(STAGES, wf.stage)
+            + link
+            + loaded
+        )
+        css = "tpr-error" if error else "tpr-note"
+        self._message.value = (
+            f'<p class="{css}">{render.esc(message)}</p>' if message else ""
+        )
+        title = widgets.HTML(f"<h3>{render.esc(_TITLES[wf.stage])}</h3>")
+        if wf.stage == "upload":
+            panel = self._upload_panel()
+        elif wf.stage == "results":
+            panel = self._results_panel()
+        else:
+            panel = self._choice_panel()
+        self._body.children = [title, *panel]
+
+    def _nav(self, *extra: widgets.Widget) -> widgets.HBox:
+        wf = self.workflow
+        items = list(extra)
+        index = STAGES.index(wf.stage)
+        if index > 0:
+            back = _button("Back", "tpr-back")
+            previous = wf.previous_stage
+            back.on_click(lambda _: self._act(lambda: wf.go_back(previous)))
+            items.insert(0, back)
+        return widgets.HBox(items)
+
+    def _upload_panel(self) -> list[widgets.Widget]:
+        upload = widgets.FileUpload(
+            accept=".xlsx,.xls,.csv", multiple=False, description="Upload file"
+        )
+        upload.add_class("tpr-upload")
+        sample = _button("Try the sample workbook", "tpr-sample")
+
+        def on_upload(change: dict[str, Any]) -> None:
+            files = change["new"]
+            if not files:
+                return
+            item = files[0]
+            data, name = bytes(item["content"]), str(item["name"])
+            self._act(
+                lambda: self.workflow.load_bytes(data, name),
+                f"Reading {name} ({len(data) / 1024**2:.1f} MB)…",
+            )
+
+        def on_sample(_: object) -> None:
+            path = sample_path()
+            self._act(lambda: self.workflow.load_file(path), "Reading the sample…")
+
+        upload.observe(on_upload, names="value")
+        sample.on_click(on_sample)
+        hint = widgets.HTML(
+            "<p>An NMEP workbook (sheet <i>raw</i>) or a DHIS2 export, as .xlsx, "
+            ".xls or .csv. The file stays in this session only.</p>"
+        )
+        return [hint, widgets.HBox([upload, sample])]
+
+    def _choice_panel(self) -> list[widgets.Widget]:
+        wf = self.workflow
+        options = wf.options()
+        picker = widgets.RadioButtons(
+            options=[(o.label, o.value) for o in options],
+            value=next((o.value for o in options if o.recommended), options[0].value)
+            if options
+            else None,
+        )
+        picker.add_class("tpr-choice")
+        picker.layout.width = "max-content"
+        next_button = _button("Next", "tpr-next", "primary")
+        next_button.on_click(lambda _: self._act(lambda: wf.select(picker.value)))
+        parts: list[widgets.Widget] = [
+            picker,
+            widgets.HTML(render.options_table(options)),
+        ]
+        if wf.stage == "review":
+            high = wf.high_wards
+            text = (
+                f"<p><b>{len(high)}</b> of {len(wf.result or [])} wards have a TPR "
+                "above 50 %. Check their figures before you use the results.</p>"
+            )
+            columns = [
+                "State",
+                "LGA",
+                "WardName",
+                "TPR",
+                "Tested",
+                "Positive",
+                "Facilities",
+                "Flags",
+            ]
+            parts.insert(
+                0,
+                widgets.HTML(
+                    text + render.frame_table(high[columns] if len(high) else high, 100)
+                ),
+            )
+        summary = self._summary_html() if wf.stage == "state" else ""
+        if summary:
+            parts.insert(0, widgets.HTML(summary))
+        return [*parts, self._nav(next_button)]
+
+    def _summary_html(self) -> str:
+        s = self.workflow.summary
+        periods = s.get("periods", {})
+        notes = "".join(f"<li>{render.esc(n)}</li>" for n in s.get("notes", []))
+        places = (
+            f"{len(s.get('states', {}))} state(s), {s.get('lgas', 0):,} LGAs and "
+            f"{s.get('wards', 0):,} wards"
+        )
+        span = f"{periods.get('first')} to {periods.get('last')}"
+        return (
+            f"<p>Found <b>{s.get('records', 0):,}</b> facility-month records from "
+            f"<b>{s.get('facilities', 0):,}</b> facilities in {render.esc(places)}, "
+            f"{periods.get('count', 0)} periods ({render.esc(span)}).</p>"
+            + (f"<ul>{notes}</ul>" if notes else "")
+        )
+
+    def _results_panel(self) -> list[widgets.Widget]:
+        wf = self.workflow
+        tables = wf.tables
+        ward = tables["ward"]
+        csv = ward.to_csv(index=False).encode("utf-8")
+        download = widgets.HTML(
+            render.download_link(
+                csv, "ward_tpr.csv", "Download the ward table (CSV)", "text/csv"
+            )
+        )
+        tab = widgets.Tab(
+            children=[
+                widgets.HTML(render.frame_table(ward)),
+                widgets.HTML(render.frame_table(tables["lga"])),
+                widgets.HTML(render.frame_table(tables["state"])),
+                widgets.HTML(render.bar_chart(ward)),
+            ]
+        )
+        for index, name in enumerate(["Wards", "LGAs", "States", "Chart"]):
+            tab.set_title(index, name)
+        choices = ", ".join(f"{k}: {v}" for k, v in wf.selections.items())
+        done = widgets.HTML(
+            f"<p>{len(ward):,} wards. Choices: {render.esc(choices)}.</p>"
+        )
+        done.add_class("tpr-results")
+        restart = _button("Start again with another file", "tpr-restart")
+        restart.on_click(lambda _: self._act(lambda: wf.go_back("upload")))
+        return [done, download, tab, self._nav(restart)]

@@ -1,0 +1,425 @@
+"""The session state machine: the one place where session state changes.
+
+A `Workflow` walks a user from an upload through the choice stages to the ward
+table. Every public action follows the same path: validate against the current
+stage, compute the new state, commit the checkpoint (the store refuses it with
+`ConflictError` if another window changed the session first), and only then
+update this object. A failed action leaves the object, the stored session and
+its data exactly as they were.
+
+The state is small JSON (stage, selections, summary, column roles, file
+fingerprint, references to data); the canonical table and the uploaded bytes are
+data files written once per upload. Results are recomputed from those on demand,
+so any process can resume any session at any stage.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any, Final, cast
+
+import pandas as pd
+
+from tpr_widgets import choices
+from tpr_widgets.choices import Option
+from tpr_widgets.errors import InputError
+from tpr_widgets.ingest import ingest
+from tpr_widgets.store import Checkpoint, Store, open_store, validate_session_id
+from tpr_widgets.store.jsonsafe import to_jsonable
+from tpr_widgets.tpr import above_threshold, compute, outpatient_positivity
+from tpr_widgets.vocab import ALL_ROLES, COMBINE_CHOICES, STAGES, canonical_state
+
+__all__ = ["Option", "Workflow"]
+
+log = logging.getLogger(__name__)
+
+_OPTIONS: Final[dict[str, Callable[[pd.DataFrame, dict[str, Any]], list[Option]]]] = {
+    "state": choices.state_options,
+    "facility_level": choices.level_options,
+    "age_group": choices.age_options,
+    "test_method": choices.method_options,
+    "period": choices.period_options,
+}
+# Stages passed on their own when they offer a single choice.
+_AUTO_PASS: Final = ("state", "facility_level")
+
+
+def _short(session_id: str) -> str:
+    return session_id[:6] + "…"
+
+
+def _empty_state() -> dict[str, Any]:
+    return {
+        "stage": "upload",
+        "selections": {},
+        "summary": None,
+        "columns": {},
+        "column_overrides": {},
+        "file": None,
+        "label": None,
+        "passed": [],
+    }
+
+
+class Workflow:
+    """One user's session: stages, choices, results, checkpointed on every change.
+
+    Create with `Workflow.new(root)` or `Workflow.resume(root, session_id)`;
+    `root` is a folder (default: `TPR_WIDGETS_HOME`, else `~/.tpr_widgets`).
+
+    >>> wf = Workflow.new()                         # doctest: +SKIP
+    >>> wf.load_file("export.xlsx")                 # doctest: +SKIP
+    >>> wf.select("Kwara"); wf.select("primary")    # doctest: +SKIP
+    """
+
+    def __init__(self, store: Store, checkpoint: Checkpoint) -> None:
+        self._store = store
+        self._checkpoint = checkpoint
+        self._table: pd.DataFrame | None = None
+        self._tables: dict[str, pd.DataFrame] | None = None
+
+    # -- creating and finding sessions ------------------------------------
+
+    @classmethod
+    def new(cls, root: str | os.PathLike[str] | None = None) -> Workflow:
+        """A new session with a server-generated id, checkpointed at `upload`."""
+        from tpr_widgets.store import new_session_id
+
+        store = open_store(root)
+        session_id = new_session_id()
+        checkpoint = store.commit(session_id, 0, _empty_state(), {})
+        log.info("new session %s", _short(session_id))
+        return cls(store, checkpoint)
+
+    @classmethod
+    def resume(cls, root: str | os.PathLike[str] | None, session_id: str) -> Workflow:
+        """The saved session `session_id`, at the stage and choices it was left."""
+        session_id = validate_session_id(session_id)
+        store = open_store(root)
+        started = time.perf_counter()
+        checkpoint = store.load(session_id)
+        log.info(
+            "resumed session %s at %s (revision %d) in %.3f s",
+            _short(session_id),
+            checkpoint.state.get("stage"),
+            checkpoint.revision,
+            time.perf_counter() - started,
+        )
+        return cls(store, checkpoint)
+
+    @staticmethod
+    def sessions(root: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
+        """This store's sessions, newest first (for a researcher's own store)."""
+        return [
+            {
+                "session_id": info.session_id,
+                "revision": info.revision,
+                "updated": info.updated,
+                "stage": info.stage,
+                "label": info.label,
+            }
+            for info in open_store(root).sessions()
+        ]
+
+    def reload(self) -> None:
+        """Take the session as it is now stored (after a `ConflictError`)."""
+        self._checkpoint = self._store.load(self.session_id)
+        self._table = None
+        self._tables = None
+
+    # -- what the session holds -------------------------------------------
+
+    @property
+    def session_id(self) -> str:
+        return self._checkpoint.session_id
+
+    @property
+    def revision(self) -> int:
+        return self._checkpoint.revision
+
+    @property
+    def _state(self) -> dict[str, Any]:
+        return self._checkpoint.state
+
+    @property
+    def stage(self) -> str:
+        return cast(str, self._state["stage"])
+
+    @property
+    def selections(self) -> dict[str, Any]:
+        return dict(self._state["selections"])
+
+    @property
+    def summary(self) -> dict[str, Any]:
+        return dict(self._state["summary"] or {})
+
+    @property
+    def columns(self) -> dict[str, str]:
+        return dict(self._state["columns"])
+
+    @property
+    def file(self) -> dict[str, Any] | None:
+        """Name, size and SHA-256 of the uploaded file, once there is one."""
+        found = self._state.get("file")
+        return dict(found) if found else None
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """The canonical facility-month table (read from the store once)."""
+        if self._table is None:
+            ref = self._checkpoint.data.get("table")
+            if ref is None:
+                raise InputError("No file has been loaded yet; upload an export first.")
+            loaded = self._store.read_data(self.session_id, ref)
+            if not isinstance(loaded, pd.DataFrame):
+                raise InputError(
+                    "The stored table is not a table; upload the file again."
+                )
+            self._table = loaded
+        return self._table
+
+    # -- loading ------------------------------------------------------------
+
+    def load_file(self, path: str | os.PathLike[str]) -> None:
+        """Load an export from a path on this machine (xlsx, xls or csv)."""
+        file = Path(path)
+        if not file.is_file():
+            raise InputError(f"There is no file at {str(file)!r}; check the path.")
+        self.load_bytes(file.read_bytes(), file.name)
+
+    def load_bytes(self, data: bytes, filename: str) -> None:
+        """Load an uploaded export; the stages start over with the new file."""
+        self._load(data, filename, {})
+
+    def map_column(self, role: str, header: str) -> None:
+        """Use the column `header` for `role`, re-reading the stored upload."""
+        if role not in ALL_ROLES:
+            raise InputError(
+                f"{role!r} is not a column role. Use one of: {', '.join(ALL_ROLES)}."
+            )
+        source = self._checkpoint.data.get("source")
+        file = self.file
+        if source is None or file is None:
+            raise InputError("Upload a file before mapping its columns.")
+        data = self._store.read_data(self.session_id, source)
+        if not isinstance(data, bytes):
+            raise InputError("The stored upload is damaged; upload the file again.")
+        overrides = {**self._state.get("column_overrides", {}), role: header}
+        self._load(data, str(file["name"]), overrides)
+
+    def _load(self, data: bytes, filename: str, overrides: Mapping[str, str]) -> None:
+        started = time.perf_counter()
+        name = Path(str(filename)).name or "upload"
+        result = ingest(data, name, columns=overrides or None)
+        table_ref = self._store.write_data(self.session_id, result.table)
+        source_ref = self._store.write_data(self.session_id, bytes(data))
+        state = {
+            **_empty_state(),
+            "stage": "state",
+            "summary": result.summary,
+            "columns": result.columns,
+            "column_overrides": dict(overrides),
+            "file": {
+                "name": name,
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            },
+            "label": name,
+        }
+        self._advance(state, result.table)
+        self._commit(state, {"table": table_ref, "source": source_ref}, result.table)
+        log.info(
+            "session %s loaded %r (%d records) in %.2f s",
+            _short(self.session_id),
+            name,
+            result.summary["records"],
+            time.perf_counter() - started,
+        )
+
+    # -- stages ---------------------------------------------------------------
+
+    def options(self) -> list[Option]:
+        """The choices of the current stage, with figures and a recommendation."""
+        stage = self.stage
+        if stage in _OPTIONS:
+            return _OPTIONS[stage](self.table, self.selections)
+        if stage == "review":
+            ward = self.tables["ward"]
+            high = len(above_threshold(ward))
+            return choices.review_options(self.table, self.selections, high, len(ward))
+        return []
+
+    def select(self, value: str | Option, **options: Any) -> None:
+        """Make the current stage's choice, checkpoint it, and move on.
+
+        `combine="max"` with `both` chooses the legacy NMEP rule. A value that is
+        not offered raises `InputError` and changes nothing.
+        """
+        choice = value.value if isinstance(value, Option) else value
+        stage = self.stage
+        if stage not in STAGES[1:-1]:
+            raise InputError(
+                "There is nothing to choose at this stage"
+                + (": upload a file first." if stage == "upload" else ".")
+            )
+        if not isinstance(choice, str):
+            raise InputError(f"A choice must be text, not {type(choice).__name__}.")
+        choice = self._validate(stage, choice, options)
+
+        state = self._copy_state()
+        state["selections"][stage] = choice
+        if stage == "test_method":
+            state["selections"]["combine"] = options.get("combine", "sum")
+        state["stage"] = STAGES[STAGES.index(stage) + 1]
+        self._advance(state, self.table)
+        self._commit(state, self._checkpoint.data, self._table)
+        log.info(
+            "session %s chose %s=%s, now at %s",
+            _short(self.session_id),
+            stage,
+            choice,
+            state["stage"],
+        )
+
+    def _validate(self, stage: str, choice: str, options: Mapping[str, Any]) -> str:
+        unknown = set(options) - ({"combine"} if stage == "test_method" else set())
+        if unknown:
+            raise InputError(
+                f"The option(s) {', '.join(sorted(unknown))} do not apply to the "
+                f"{stage.replace('_', ' ')} stage."
+            )
+        if stage == "test_method":
+            combine = options.get("combine", "sum")
+            if combine not in COMBINE_CHOICES or (
+                combine == "max" and choice != "both"
+            ):
+                raise InputError(
+                    f"combine={combine!r} is not valid here; use 'sum', or 'max' "
+                    "together with the test method 'both'."
+                )
+        if stage == "state":
+            choice = canonical_state(choice) or choice
+        offered = self.options()
+        if stage == "period" and choice not in {o.value for o in offered}:
+            choices.validate_period(self.table, self.selections, choice)
+            return choice
+        match = next((o for o in offered if o.value == choice), None)
+        if match is None:
+            values = ", ".join(o.value for o in offered)
+            raise InputError(
+                f"{choice!r} is not a choice at the {stage.replace('_', ' ')} stage; "
+                f"choose one of: {values}."
+            )
+        if match.figures.get("tests") == 0 and stage in ("age_group", "test_method"):
+            raise InputError(
+                f"No tests are recorded for {match.label!r} in this selection; "
+                "choose another option."
+            )
+        return choice
+
+    def go_back(self, stage: str) -> None:
+        """Return to `stage`, clearing its choice and everything after it."""
+        if stage not in STAGES:
+            raise InputError(
+                f"{stage!r} is not a stage; the stages are {', '.join(STAGES)}."
+            )
+        if STAGES.index(stage) > STAGES.index(self.stage):
+            raise InputError(
+                f"The session is at the {self.stage!r} stage; it can only go back "
+                f"to an earlier stage, not forward to {stage!r}."
+            )
+        if stage == "upload":
+            self._commit(_empty_state(), {}, None)
+            return
+        state = self._copy_state()
+        keep = STAGES[1 : STAGES.index(stage)]
+        selections = state["selections"]
+        state["selections"] = {k: v for k, v in selections.items() if k in keep}
+        if "test_method" in state["selections"] and "combine" in selections:
+            state["selections"]["combine"] = selections["combine"]
+        state["passed"] = [s for s in state.get("passed", []) if s in keep]
+        state["stage"] = stage
+        self._commit(state, self._checkpoint.data, self._table)
+        log.info("session %s went back to %s", _short(self.session_id), stage)
+
+    @property
+    def previous_stage(self) -> str:
+        """The last stage before this one where the user chose (not auto-passed)."""
+        passed = set(self._state.get("passed", []))
+        earlier = STAGES[1 : STAGES.index(self.stage)]
+        return next((s for s in reversed(earlier) if s not in passed), "upload")
+
+    def _advance(self, state: dict[str, Any], table: pd.DataFrame) -> None:
+        """Pass stages that offer a single choice, recording that choice."""
+        while state["stage"] in _AUTO_PASS:
+            offered = _OPTIONS[state["stage"]](table, state["selections"])
+            if len(offered) != 1:
+                return
+            state["selections"][state["stage"]] = offered[0].value
+            state["passed"] = [*state.get("passed", []), state["stage"]]
+            state["stage"] = STAGES[STAGES.index(state["stage"]) + 1]
+
+    # -- results ----------------------------------------------------------------
+
+    @property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Ward, LGA and state tables (from the review stage on), else empty."""
+        if STAGES.index(self.stage) < STAGES.index("review"):
+            return {}
+        if self._tables is None:
+            selections = self.selections
+            selection = choices.selection_of(selections)
+            tables = compute(self.table, selection)
+            if selections.get("review") == "add_outpatient":
+                ward = tables["ward"]
+                ward["Outpatient_Positivity"] = outpatient_positivity(
+                    self.table, selection, ward
+                )
+            for table in tables.values():
+                if "review" in selections:
+                    table["Review"] = selections["review"]
+            self._tables = tables
+        return {name: table.copy() for name, table in self._tables.items()}
+
+    @property
+    def result(self) -> pd.DataFrame | None:
+        """The ward table from the review stage on, else None."""
+        return self.tables.get("ward")
+
+    @property
+    def high_wards(self) -> pd.DataFrame:
+        """Wards above 50 % TPR, highest first (shown at the review stage)."""
+        ward = self.result
+        return above_threshold(ward) if ward is not None else pd.DataFrame()
+
+    # -- committing ---------------------------------------------------------------
+
+    def _copy_state(self) -> dict[str, Any]:
+        state = dict(self._state)
+        state["selections"] = dict(state["selections"])
+        return state
+
+    def _commit(
+        self,
+        state: dict[str, Any],
+        data: Mapping[str, str],
+        table: pd.DataFrame | None,
+    ) -> None:
+        started = time.perf_counter()
+        checkpoint = self._store.commit(
+            self.session_id, self.revision, to_jsonable(state), dict(data)
+        )
+        self._checkpoint = checkpoint
+        self._table = table
+        self._tables = None
+        log.info(
+            "session %s checkpoint %d in %.3f s",
+            _short(self.session_id),
+            checkpoint.revision,
+            time.perf_counter() - started,
+        )
