@@ -132,7 +132,11 @@ def _excel_sheets(data: bytes, kind: str) -> dict[str, Callable[[], list[list[An
 
 
 def _decode(data: bytes) -> str:
-    for encoding in ("utf-8-sig",):
+    """Text of a CSV upload: UTF-8 (with or without BOM), UTF-16 with a BOM,
+    then cp1252 (what Excel on Windows writes), then the best guess."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return data.decode("utf-16")
+    for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
@@ -140,11 +144,10 @@ def _decode(data: bytes) -> str:
     from charset_normalizer import from_bytes
 
     best = from_bytes(data[:2_000_000]).best()
-    encoding = best.encoding if best is not None else "cp1252"
     try:
-        return data.decode(encoding)
+        return data.decode(best.encoding if best is not None else "latin-1")
     except (UnicodeDecodeError, LookupError):
-        return data.decode("cp1252", errors="replace")
+        return data.decode("latin-1")
 
 
 def _csv_rows(data: bytes) -> list[list[Any]]:

@@ -68,9 +68,10 @@ def assign_roles(
     for position, header in enumerate(headers):
         if position in taken or not header:
             continue
-        role = role_of(header)
-        if role is None or role in given:
+        found = role_of(header)
+        if found is None or found in given:
             continue
+        role = found
         if role == "facility_level" and not _looks_like_levels(body[position]):
             result.notes.append(
                 f"Column {header!r} is named like a facility level but its values "

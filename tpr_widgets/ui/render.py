@@ -103,13 +103,14 @@ def bar_chart(ward: pd.DataFrame, limit: int = 30) -> str:
     rated = ward.dropna(subset=["TPR"]).sort_values("TPR", ascending=False)
     bars = []
     for row in rated.head(limit).itertuples(index=False):
-        width = max(0.0, min(100.0, float(row.TPR)))
-        colour = "#b2182b" if row.TPR > 50 else "#2166ac"
+        tpr = float(row.TPR)  # type: ignore[arg-type]
+        width = max(0.0, min(100.0, tpr))
+        colour = "#b2182b" if tpr > 50 else "#2166ac"
         bars.append(
             '<div class="tpr-bar-row">'
             f'<span class="tpr-bar-label">{esc(row.WardName)} ({esc(row.LGA)})</span>'
             f'<span class="tpr-bar" style="width:{width:.1f}%;background:{colour}">'
-            f"</span><span>{row.TPR:.1f} %</span></div>"
+            f"</span><span>{tpr:.1f} %</span></div>"
         )
     title = (
         f"<p><b>Ward TPR, highest {min(limit, len(rated))} of {len(rated):,} wards "
