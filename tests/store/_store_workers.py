@@ -1,0 +1,73 @@
+"""Child-process bodies for the store's concurrency and crash tests.
+
+They live in a plain module (not a test module) so that `multiprocessing` with
+the spawn start method can import them by name in the child.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+import traceback
+from typing import Any
+
+from tpr_widgets.errors import ConflictError
+from tpr_widgets.store import FileStore
+
+
+def load_commit_loop(
+    root: str, session_id: str, writer: int, loops: int, barrier: Any, results: Any
+) -> None:
+    """Load then commit `loops` times; report (writer, successes, conflicts)."""
+    try:
+        store = FileStore(root)
+        successes = conflicts = 0
+        rng = random.Random(writer)
+        barrier.wait(timeout=60)
+        for index in range(loops):
+            checkpoint = store.load(session_id)
+            time.sleep(rng.uniform(0.0, 0.002))  # widen the load-commit window
+            state = {"rev": checkpoint.revision + 1, "writer": writer, "i": index}
+            try:
+                store.commit(session_id, checkpoint.revision, state, checkpoint.data)
+            except ConflictError:
+                conflicts += 1
+            else:
+                successes += 1
+        results.put(("ok", writer, successes, conflicts))
+    except BaseException:
+        results.put(("error", writer, traceback.format_exc(), 0))
+
+
+def commit_forever(root: str, session_id: str, ready: Any) -> None:
+    """Commit as fast as possible until killed; new data every few revisions.
+
+    Each state records the revision it was written with ("rev") and the revision
+    whose data the "table" ref holds ("table_rev"), so a survivor can check that
+    manifest, state and data agree.
+    """
+    store = FileStore(root)
+    ready.set()
+    while True:
+        checkpoint = store.load(session_id)
+        revision = checkpoint.revision + 1
+        data = dict(checkpoint.data)
+        table_rev = checkpoint.state["table_rev"]
+        if revision % 4 == 0:
+            payload = {"rev": revision, "noise": os.urandom(512)}
+            data["table"] = store.write_data(session_id, payload)
+            table_rev = revision
+        state = {"rev": revision, "table_rev": table_rev, "stage": "period"}
+        store.commit(session_id, checkpoint.revision, state, data)
+
+
+def open_and_write(root: str, session_id: str, barrier: Any, results: Any) -> None:
+    """Open a store (racing to create its key file) and write one data file."""
+    try:
+        barrier.wait(timeout=60)
+        store = FileStore(root)
+        ref = store.write_data(session_id, {"writer": session_id})
+        results.put(("ok", session_id, ref))
+    except BaseException:
+        results.put(("error", session_id, traceback.format_exc()))

@@ -1,0 +1,68 @@
+"""Session checkpoints: where the workflow saves and resumes its state.
+
+Every user action ends in a checkpoint: a small signed JSON manifest (the
+workflow state, with a revision) plus signed, content-addressed pickles for big
+data. Any process that shares the store resumes the session exactly; the public
+Voilà app relies on it, so the store is a security boundary (ids are checked,
+files are verified before anything is unpickled).
+
+Use `open_store()` to get a `Store`; the workflow codes against the `Store`
+protocol only, so a Redis-backed store can replace the `FileStore` later.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from tpr_widgets.errors import StoreError
+from tpr_widgets.store.base import SCHEMA_VERSION, Checkpoint, SessionInfo, Store
+from tpr_widgets.store.filestore import FileStore
+from tpr_widgets.store.ids import new_session_id, validate_session_id
+
+__all__ = [
+    "HOME_ENV",
+    "SCHEMA_VERSION",
+    "Checkpoint",
+    "FileStore",
+    "SessionInfo",
+    "Store",
+    "default_root",
+    "new_session_id",
+    "open_store",
+    "validate_session_id",
+]
+
+#: Environment variable naming the store root when `open_store` gets none.
+HOME_ENV = "TPR_WIDGETS_HOME"
+
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+def default_root() -> Path:
+    """The store root used when none is given: `~/.tpr_widgets`."""
+    return Path.home() / ".tpr_widgets"
+
+
+def open_store(root: str | os.PathLike[str] | None = None) -> Store:
+    """Open the checkpoint store at `root`, creating it (mode 0700) if missing.
+
+    `root` None means `$TPR_WIDGETS_HOME`, else `~/.tpr_widgets`. A path gives a
+    `FileStore`. A `redis://` URL is reserved for the Redis store, which is not
+    available yet; any other URL is refused rather than taken for a folder name.
+    """
+    if root is None:
+        root = os.environ.get(HOME_ENV) or default_root()
+    text = os.fspath(root)
+    if text.lower().startswith(("redis://", "rediss://")):
+        raise StoreError(
+            "The Redis store is not available yet in this version of tpr_widgets. "
+            "Use a folder path (shared between the app's processes) instead."
+        )
+    if _URL.match(text):
+        raise StoreError(
+            f"The store location {text[:40]!r} looks like a URL, but only folder "
+            "paths are supported (a Redis store comes later). Give a folder path."
+        )
+    return FileStore(text)
