@@ -55,6 +55,12 @@ def _column(text: str) -> tuple[str, str]:
     return role.strip(), header
 
 
+def _folder(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the output folder name is empty")
+    return Path(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="python -m tpr_widgets",
@@ -124,7 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     compute.add_argument(
         "--out",
-        type=Path,
+        type=_folder,
         help="output folder (default: a new folder under ./tpr_outputs/)",
     )
     return parser

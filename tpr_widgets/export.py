@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any
 import pandas as pd
 
 from tpr_widgets._version import __version__
+from tpr_widgets.errors import InputError
 
 RUN_FILE = "run.json"
 TABLE_FILES = {"ward": "ward_tpr.csv", "lga": "lga_tpr.csv", "state": "state_tpr.csv"}
@@ -37,27 +39,46 @@ def _remove_previous(out: Path) -> None:
         files = json.loads(record.read_text(encoding="utf-8")).get("files", {})
     except (OSError, ValueError):
         files = {}
+    ours = set(TABLE_FILES.values())
     for name in files.values() if isinstance(files, dict) else []:
+        # Only the files this module writes, never a name from elsewhere.
         target = out / str(name)
-        # Only plain file names this module wrote, never a path elsewhere.
-        if Path(str(name)).name == str(name) and target.is_file():
+        if str(name) in ours and target.is_file() and not target.is_symlink():
             target.unlink()
     record.unlink()
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a fresh temp file (never a planted link)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def write_run(
     tables: Mapping[str, pd.DataFrame], out: Path, provenance: Mapping[str, Any]
 ) -> dict[str, Path]:
     """Write the tables and `run.json` into `out`; returns role -> path."""
-    out.mkdir(parents=True, exist_ok=True)
+    if not str(out).strip():
+        raise InputError("The output folder name is empty; give a folder with --out.")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise InputError(
+            f"The output folder {str(out)!r} cannot be created ({error.strerror}); "
+            "give a folder path that is not a file, with --out."
+        ) from None
     _remove_previous(out)
     written: dict[str, Path] = {}
     for name, filename in TABLE_FILES.items():
         if name in tables:
             path = out / filename
-            tmp = path.with_name(f".{filename}.tmp")
-            tmp.write_bytes(table_csv(tables[name]))
-            os.replace(tmp, path)
+            _write(path, table_csv(tables[name]))
             written[name] = path
     record = {
         "package": "tpr_widgets",
@@ -66,7 +87,5 @@ def write_run(
         **provenance,
         "files": {name: path.name for name, path in written.items()},
     }
-    (out / RUN_FILE).write_text(
-        json.dumps(record, indent=2, ensure_ascii=False), encoding="utf-8"
-    )
+    _write(out / RUN_FILE, json.dumps(record, indent=2, ensure_ascii=False).encode())
     return written

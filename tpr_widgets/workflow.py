@@ -46,7 +46,7 @@ _OPTIONS: Final[dict[str, Callable[[pd.DataFrame, dict[str, Any]], list[Option]]
     "period": choices.period_options,
 }
 # Stages passed on their own when they offer a single choice.
-_AUTO_PASS: Final = ("state", "facility_level")
+_AUTO_PASS: Final = ("state", "facility_level", "period")
 
 
 def _short(session_id: str) -> str:
@@ -194,7 +194,11 @@ class Workflow:
 
     def load_bytes(self, data: bytes, filename: str) -> None:
         """Load an uploaded export; the stages start over with the new file."""
-        self._load(data, filename, {})
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise InputError(
+                f"An upload must be the file's bytes, not {type(data).__name__}."
+            )
+        self._load(bytes(data), str(filename), {})
 
     def map_column(self, role: str, header: str) -> None:
         """Use the column `header` for `role`, re-reading the stored upload."""
@@ -304,6 +308,8 @@ class Workflow:
                 )
         if stage == "state":
             choice = canonical_state(choice) or choice
+        elif stage != "period":
+            choice = choice.strip().lower()
         offered = self.options()
         if stage == "period" and choice not in {o.value for o in offered}:
             choices.validate_period(self.table, self.selections, choice)

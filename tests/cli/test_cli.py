@@ -210,3 +210,29 @@ def test_version_and_help() -> None:
     assert run("--version").stdout.startswith("tpr_widgets ")
     helped = run("compute", "--help")
     assert helped.returncode == 0 and "examples:" in helped.stdout
+
+
+def test_out_must_be_a_usable_folder(tmp_path: Path) -> None:
+    a_file = tmp_path / "taken"
+    a_file.write_text("x")
+    for out in [str(a_file), str(a_file / "sub"), ""]:
+        done = run("compute", str(SAMPLE_B), "--out", out)
+        assert done.returncode == 2, (out, done.stderr)
+        assert done.stderr.strip().splitlines()[-1].startswith("error:")
+
+
+def test_planted_links_and_foreign_run_records_are_not_followed(
+    tmp_path: Path,
+) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (out / ".ward_tpr.csv.tmp").symlink_to(victim)
+    (out / "important.txt").write_text("mine")
+    (out / "run.json").write_text(json.dumps({"files": {"x": "important.txt"}}))
+    done = run("compute", str(SAMPLE_B), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert victim.read_text() == "keep me"
+    assert (out / "important.txt").read_text() == "mine"
+    assert not (out / "ward_tpr.csv").is_symlink()

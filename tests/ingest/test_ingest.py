@@ -265,3 +265,35 @@ def test_size_cap(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TPR_WIDGETS_MAX_UPLOAD_MB", "1")
     with pytest.raises(InputError, match="above this app's limit of 1 MB"):
         ingest(b"x" * (1024 * 1024 + 1), "big.csv")
+
+
+@pytest.mark.parametrize(
+    ("value", "needle"),
+    [
+        (1e19, "above 10,000,000"),
+        (100.7, "fractional"),
+    ],
+)
+def test_implausible_counts_are_refused(value: Any, needle: str) -> None:
+    rows = format_a_rows()[:3]
+    rows[1] = list(rows[1])
+    rows[1][8] = value
+    with pytest.raises(InputError, match=needle):
+        ingest(xlsx(rows), "x.xlsx")
+
+
+@pytest.mark.parametrize(
+    "ward", ["kw Unknown", "unknown ward", "kw Unknown Ward", "Ward", "kw Ward"]
+)
+def test_placeholder_wards_never_become_wards(ward: str) -> None:
+    rows = format_a_rows()[:3]
+    rows[2] = list(rows[2])
+    rows[2][2] = ward
+    result = ingest(xlsx(rows), "x.xlsx")
+    assert list(result.table["ward"]) == ["Agbeyangi"]
+    assert result.summary["rows_without_ward"] == 1
+
+
+def test_headers_without_data_rows() -> None:
+    with pytest.raises(InputError, match="no data rows"):
+        ingest(xlsx(format_a_rows()[:1]), "x.xlsx")

@@ -274,3 +274,17 @@ def test_two_processes_finish_one_session_without_rereading(
     walk(single, KWARA_PATH)
     assert single.result is not None
     assert second.stdout == single.result.to_csv(index=False)
+
+
+def test_choices_are_case_insensitive_and_uploads_must_be_bytes(
+    store_root: Path,
+) -> None:
+    wf = Workflow.new(store_root)
+    with pytest.raises(InputError, match="bytes"):
+        wf.load_bytes("State,LGA", "x.csv")  # type: ignore[arg-type]
+    assert wf.revision == 1
+    wf.load_file(SAMPLE_A)
+    wf.select("kwara state")
+    wf.select("Primary")
+    wf.select(" U5 ")
+    assert wf.selections["age_group"] == "u5"

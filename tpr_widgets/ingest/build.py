@@ -40,6 +40,9 @@ from tpr_widgets.vocab import (
 
 _TOTAL: Final = re.compile(r"^\s*(grand\s+)?totals?\s*$", re.IGNORECASE)
 NAME_COLUMNS: Final = ("state", "lga", "ward", "facility")
+# No facility sees ten million febrile patients in a month; larger values are
+# typing or export errors (and would overflow sums).
+MAX_COUNT: Final = 10_000_000
 
 
 @dataclass
@@ -82,15 +85,19 @@ def _numbers(raw: RawSheet, position: int) -> pd.Series:
             )
         series = series.where(~is_text, parsed)
     values = pd.to_numeric(series, errors="coerce").astype("float64")
-    negative = values < 0
-    if negative.any():
-        first = int(negative[negative].index[0])
-        raise InputError(
-            f"The count column {raw.headers[position]!r} has a negative value "
-            f"({values[first]:g} in cell "
-            f"{_excel_cell(raw.header_row, first, position)}). Counts cannot be "
-            "negative: correct the file and upload again."
-        )
+    for bad, what in (
+        (values < 0, "a negative value"),
+        (values > MAX_COUNT, f"a value above {MAX_COUNT:,}"),  # inf too
+        ((values % 1).gt(0), "a fractional value"),
+    ):
+        if bad.any():
+            first = int(bad[bad].index[0])
+            raise InputError(
+                f"The count column {raw.headers[position]!r} has {what} "
+                f"({values[first]:g} in cell "
+                f"{_excel_cell(raw.header_row, first, position)}). Counts are whole "
+                "numbers of people from 0 up: correct the file and upload again."
+            )
     return values
 
 
@@ -123,6 +130,8 @@ def _clean_names(
         code = STATE_CODES.get(name) if name else None
         lga_clean = clean_lga(lg, code) if isinstance(lg, str) else None
         ward_clean = None if is_missing(w) else clean_ward(w, code, lga_clean)
+        if is_missing(ward_clean):
+            ward_clean = None
         cleaned[(s, lg, w)] = (name, lga_clean, ward_clean)
     mapped = [cleaned[key] for key in keys.itertuples(index=False, name=None)]
     return pd.DataFrame(mapped, columns=["state", "lga", "ward"], index=keys.index)
@@ -203,6 +212,12 @@ def build_table(raw: RawSheet, roles: RoleMap, *, state: str | None) -> Built:
             "are kept out of ward results."
         )
 
+    if not keep.any():
+        raise InputError(
+            "The file has headers but no data rows with a ward name "
+            f"({built.rows_read} rows read, {built.rows_without_ward} without a "
+            "ward). Export the data again, with the ward level included."
+        )
     table = names.loc[keep].copy()
     if table["lga"].isna().all():
         table["lga"] = ""

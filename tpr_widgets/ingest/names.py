@@ -63,6 +63,8 @@ def clean_ward(value: str, code: str | None, lga: str | None) -> str:
     if match:
         text, tag = match["name"], _spaces(match["tag"])
     text = _spaces(_WARD_WORD.sub(" ", text))
+    if not text:
+        return ""  # nothing but "Ward": no ward name at all
     if tag and not (lga and _fold_lga(tag) == _fold_lga(lga)):
         text = f"{text} ({tag})"
-    return text or _spaces(value)
+    return text

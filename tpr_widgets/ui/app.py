@@ -36,6 +36,21 @@ _TITLES = {
 }
 
 
+def _close_all(items: Any) -> None:
+    """Close widgets no longer shown, with their layout and style widgets.
+
+    A widget stays in the kernel until it is closed, so without this every panel
+    ever drawn (uploaded files and result tables included) would be kept.
+    """
+    for item in items:
+        _close_all(getattr(item, "children", ()) or ())
+        for part in ("layout", "style"):
+            owned = getattr(item, part, None)
+            if isinstance(owned, widgets.Widget):
+                owned.close()
+        item.close()
+
+
 def _button(text: str, css: str, style: str = "") -> widgets.Button:
     button = widgets.Button(description=text, button_style=style)
     button.add_class(css)
@@ -146,7 +161,9 @@ class App(widgets.VBox):  # type: ignore[misc]
             panel = self._results_panel()
         else:
             panel = self._choice_panel()
+        shown = self._body.children
         self._body.children = [title, *panel]
+        _close_all(shown)
 
     def _nav(self, *extra: widgets.Widget) -> widgets.HBox:
         wf = self.workflow
@@ -171,7 +188,13 @@ class App(widgets.VBox):  # type: ignore[misc]
             if not files:
                 return
             item = files[0]
-            data, name = bytes(item["content"]), str(item["name"])
+            content = item.get("content") if isinstance(item, dict) else None
+            if not isinstance(content, bytes | bytearray | memoryview):
+                self._draw(
+                    "The upload did not arrive as a file; choose it again.", True
+                )
+                return
+            data, name = bytes(content), str(item.get("name") or "upload")
             self._act(
                 lambda: self.workflow.load_bytes(data, name),
                 f"Reading {name} ({len(data) / 1024**2:.1f} MB)…",
@@ -208,8 +231,10 @@ class App(widgets.VBox):  # type: ignore[misc]
         ]
         if wf.stage == "review":
             high = wf.high_wards
+            ward = wf.result
+            total = 0 if ward is None else len(ward)
             text = (
-                f"<p><b>{len(high)}</b> of {len(wf.result or [])} wards have a TPR "
+                f"<p><b>{len(high)}</b> of {total} wards have a TPR "
                 "above 50 %. Check their figures before you use the results.</p>"
             )
             columns = [
