@@ -102,7 +102,8 @@ def check_period(spec: str) -> tuple[str, str] | None:
     match = _PERIOD.match(spec) if isinstance(spec, str) else None
     if not match:
         raise InputError(
-            f"{spec!r} is not a period choice. Use 'all', a year (2024), a month "
+            f"{str(spec)[:40]!r} is not a period choice. Use 'all', a year (2024), "
+            "a month "
             "(2024-03) or a range (2024-01:2024-06 or 2022:2024)."
         )
     first, last = match[1], match[4] or match[1]

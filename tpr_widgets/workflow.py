@@ -53,6 +53,11 @@ def _short(session_id: str) -> str:
     return session_id[:6] + "…"
 
 
+def _shown(value: str, limit: int = 60) -> str:
+    """A user's value quoted for a message, cut short if it is long."""
+    return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
 def _empty_state() -> dict[str, Any]:
     return {
         "stage": "upload",
@@ -273,7 +278,8 @@ class Workflow:
             )
         if not isinstance(choice, str):
             raise InputError(f"A choice must be text, not {type(choice).__name__}.")
-        choice = self._validate(stage, choice, options)
+        # A plain str, whatever subclass came in (its comparisons are not ours).
+        choice = self._validate(stage, str.__str__(choice), options)
 
         state = self._copy_state()
         state["selections"][stage] = choice
@@ -318,8 +324,8 @@ class Workflow:
         if match is None:
             values = ", ".join(o.value for o in offered)
             raise InputError(
-                f"{choice!r} is not a choice at the {stage.replace('_', ' ')} stage; "
-                f"choose one of: {values}."
+                f"{_shown(choice)} is not a choice at the {stage.replace('_', ' ')} "
+                f"stage; choose one of: {values}."
             )
         if match.figures.get("tests") == 0 and stage in ("age_group", "test_method"):
             raise InputError(

@@ -288,3 +288,22 @@ def test_choices_are_case_insensitive_and_uploads_must_be_bytes(
     wf.select("Primary")
     wf.select(" U5 ")
     assert wf.selections["age_group"] == "u5"
+
+
+def test_str_subclasses_and_long_values_cannot_fool_validation(
+    store_root: Path,
+) -> None:
+    class Agreeable(str):
+        def __eq__(self, other: object) -> bool:
+            return True
+
+        __hash__ = str.__hash__
+
+    wf = Workflow.new(store_root)
+    wf.load_file(SAMPLE_A)
+    with pytest.raises(InputError):
+        wf.select(Agreeable("bogus"))
+    with pytest.raises(InputError) as caught:
+        wf.select("x" * 5000)
+    assert len(str(caught.value)) < 300
+    assert wf.stage == "state" and wf.revision == 2
