@@ -40,14 +40,20 @@ def load_commit_loop(
         results.put(("error", writer, traceback.format_exc(), 0))
 
 
-def commit_forever(root: str, session_id: str, ready: Any) -> None:
+def commit_forever(
+    root: str, session_id: str, ready: Any, acked: Any = None
+) -> None:
     """Commit as fast as possible until killed; new data every few revisions.
 
     Each state records the revision it was written with ("rev") and the revision
     whose data the "table" ref holds ("table_rev"), so a survivor can check that
-    manifest, state and data agree.
+    manifest, state and data agree. `acked` (a shared int, if given) holds the
+    last revision whose `commit` returned: after a kill the stored revision must
+    be that one or the next (killed after the rename, before the return).
     """
     store = FileStore(root)
+    if acked is not None:
+        acked.value = store.load(session_id).revision
     ready.set()
     while True:
         checkpoint = store.load(session_id)
@@ -59,7 +65,9 @@ def commit_forever(root: str, session_id: str, ready: Any) -> None:
             data["table"] = store.write_data(session_id, payload)
             table_rev = revision
         state = {"rev": revision, "table_rev": table_rev, "stage": "period"}
-        store.commit(session_id, checkpoint.revision, state, data)
+        committed = store.commit(session_id, checkpoint.revision, state, data)
+        if acked is not None:
+            acked.value = committed.revision
 
 
 def open_and_write(root: str, session_id: str, barrier: Any, results: Any) -> None:
@@ -71,3 +79,38 @@ def open_and_write(root: str, session_id: str, barrier: Any, results: Any) -> No
         results.put(("ok", session_id, ref))
     except BaseException:
         results.put(("error", session_id, traceback.format_exc()))
+
+
+def workflow_loop(
+    root: str, session_id: str, writer: int, loops: int, barrier: Any, results: Any
+) -> None:
+    """Act on one session through `Workflow` `loops` times from its own process.
+
+    Each round reloads the session and makes one change that depends on the
+    stage it found (choose the age group, or go back to it), so two writers that
+    loaded the same revision race for the same next revision. Reports
+    ("ok", writer, revisions it committed, conflicts it was told about).
+    """
+    from tpr_widgets.workflow import Workflow
+
+    try:
+        workflow = Workflow.resume(root, session_id)
+        committed: list[int] = []
+        conflicts = 0
+        rng = random.Random(1000 + writer)
+        barrier.wait(timeout=120)
+        for _ in range(loops):
+            workflow.reload()
+            time.sleep(rng.uniform(0.0, 0.003))  # widen the load-commit window
+            try:
+                if workflow.stage == "age_group":
+                    workflow.select("u5" if writer == 0 else "o5")
+                else:
+                    workflow.go_back("age_group")
+            except ConflictError:
+                conflicts += 1
+            else:
+                committed.append(workflow.revision)
+        results.put(("ok", writer, committed, conflicts))
+    except BaseException:
+        results.put(("error", writer, traceback.format_exc(), 0))
