@@ -103,11 +103,19 @@ class Workflow:
 
     @classmethod
     def resume(cls, root: str | os.PathLike[str] | None, session_id: str) -> Workflow:
-        """The saved session `session_id`, at the stage and choices it was left."""
+        """The saved session `session_id`, at the stage and choices it was left.
+
+        The manifest and the table it names are both verified here, so a damaged
+        or tampered session is refused now (`IntegrityError`) rather than at the
+        first choice; nothing is unpickled before its signature is checked.
+        """
         session_id = validate_session_id(session_id)
         store = open_store(root)
         started = time.perf_counter()
         checkpoint = store.load(session_id)
+        workflow = cls(store, checkpoint)
+        if "table" in checkpoint.data:
+            workflow.table  # noqa: B018 - read and verify it now
         log.info(
             "resumed session %s at %s (revision %d) in %.3f s",
             _short(session_id),
@@ -115,7 +123,7 @@ class Workflow:
             checkpoint.revision,
             time.perf_counter() - started,
         )
-        return cls(store, checkpoint)
+        return workflow
 
     @staticmethod
     def sessions(root: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:

@@ -40,9 +40,7 @@ def load_commit_loop(
         results.put(("error", writer, traceback.format_exc(), 0))
 
 
-def commit_forever(
-    root: str, session_id: str, ready: Any, acked: Any = None
-) -> None:
+def commit_forever(root: str, session_id: str, ready: Any, acked: Any = None) -> None:
     """Commit as fast as possible until killed; new data every few revisions.
 
     Each state records the revision it was written with ("rev") and the revision
