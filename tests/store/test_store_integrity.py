@@ -147,7 +147,7 @@ def test_newer_schema_names_both_versions(
         store.load(sid)
 
     assert not isinstance(error.value, IntegrityError)
-    assert "99" in str(error.value) and "schema 1" in str(error.value)
+    assert "99" in str(error.value) and "schema 2" in str(error.value)
 
 
 @pytest.mark.parametrize("where", ["magic", "mac", "pickle-start", "pickle-end"])

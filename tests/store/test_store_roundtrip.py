@@ -36,7 +36,7 @@ STATE: dict[str, Any] = {
 
 
 def test_exports_match_the_interface() -> None:
-    assert SCHEMA_VERSION == 1
+    assert SCHEMA_VERSION == 2
     assert {"Checkpoint", "SessionInfo", "FileStore", "open_store"} <= set(
         __import__("tpr_widgets.store", fromlist=["x"]).__all__
     )
@@ -204,7 +204,10 @@ def test_sessions_newest_first_with_stage_and_label(store: FileStore) -> None:
     listed = store.sessions()
 
     assert [info.session_id for info in listed] == [a, c, b]
-    assert listed[0] == SessionInfo(a, 2, listed[0].updated, "period", "a.csv")
+    assert listed[0] == SessionInfo(
+        a, 2, listed[0].updated, "period", "a.csv", listed[0].created
+    )
+    assert listed[0].created < listed[0].updated
     assert (listed[2].stage, listed[2].label) == ("state", None)
 
 

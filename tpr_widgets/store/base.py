@@ -25,7 +25,7 @@ from typing import Any, Protocol, runtime_checkable
 __all__ = ["SCHEMA_VERSION", "Checkpoint", "SessionInfo", "Store"]
 
 #: Version of the manifest layout this code writes and reads.
-SCHEMA_VERSION: int = 1
+SCHEMA_VERSION: int = 2
 
 
 @dataclass(frozen=True)
@@ -45,6 +45,8 @@ class Checkpoint:
     data: dict[str, str]
     #: ISO-8601 UTC time of the commit.
     updated: str
+    #: ISO-8601 UTC time of the session's first commit ("" if not known).
+    created: str = ""
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class SessionInfo:
     stage: str | None
     #: `state["label"]` (for example the uploaded file name) when text, else None.
     label: str | None
+    #: ISO-8601 UTC time of the session's first commit ("" if not known).
+    created: str = ""
 
     @classmethod
     def from_checkpoint(cls, checkpoint: Checkpoint) -> SessionInfo:
@@ -73,6 +77,7 @@ class SessionInfo:
             updated=checkpoint.updated,
             stage=stage if isinstance(stage, str) else None,
             label=label if isinstance(label, str) else None,
+            created=checkpoint.created,
         )
 
 

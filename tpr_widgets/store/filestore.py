@@ -179,12 +179,14 @@ class FileStore:
                 current = self._read_current(session_id)
                 check_revision(session_id, expected_revision, current)
                 check_refs(session_id, data_copy, self._session_dir(session_id))
+                now = datetime.now(UTC).isoformat(timespec="microseconds")
                 checkpoint = Checkpoint(
                     session_id=session_id,
                     revision=expected_revision + 1,
                     state=state_copy,
                     data=data_copy,
-                    updated=datetime.now(UTC).isoformat(timespec="microseconds"),
+                    updated=now,
+                    created=current.created if current and current.created else now,
                 )
                 manifest = encode_manifest(self._keys, checkpoint)
                 atomic_write(self._session_dir(session_id) / "manifest.json", manifest)

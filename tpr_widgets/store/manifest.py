@@ -2,8 +2,9 @@
 
 On disk a manifest is one JSON object::
 
-    {"schema": 1, "session_id": "...", "revision": 3, "updated": "...",
-     "state": {...}, "data": {"table": "<sha256 hex>"}, "mac": "<hex>"}
+    {"schema": 2, "session_id": "...", "revision": 3, "updated": "...",
+     "created": "...", "state": {...}, "data": {"table": "<sha256 hex>"},
+     "mac": "<hex>"}
 
 `mac` is HMAC-SHA256 over the canonical JSON of every other field, with the
 session id bound in (see `signing`). `decode_manifest` checks the signature in
@@ -13,6 +14,7 @@ is the one asked for and that every field has its expected type.
 The one field read before verification is `schema`: a manifest from a newer
 version of tpr_widgets may be signed differently, and "upgrade tpr_widgets" is a
 more useful answer than "tampered". Nothing else from an unverified file is used.
+An older schema is verified as it was signed, then migrated (see `migrations`).
 """
 
 from __future__ import annotations
@@ -25,12 +27,12 @@ from tpr_widgets.errors import IntegrityError, StoreError
 from tpr_widgets.store.base import SCHEMA_VERSION, Checkpoint
 from tpr_widgets.store.ids import short_id
 from tpr_widgets.store.jsonsafe import canonical_json
+from tpr_widgets.store.migrations import FIELDS, migrate
 from tpr_widgets.store.signing import Keyring
 
 __all__ = ["decode_manifest", "encode_manifest"]
 
 _REF = re.compile(r"[0-9a-f]{64}", re.ASCII)
-_FIELDS = frozenset({"schema", "session_id", "revision", "updated", "state", "data"})
 
 
 def encode_manifest(keyring: Keyring, checkpoint: Checkpoint) -> bytes:
@@ -40,6 +42,7 @@ def encode_manifest(keyring: Keyring, checkpoint: Checkpoint) -> bytes:
         "session_id": checkpoint.session_id,
         "revision": checkpoint.revision,
         "updated": checkpoint.updated,
+        "created": checkpoint.created or checkpoint.updated,
         "state": checkpoint.state,
         "data": checkpoint.data,
     }
@@ -104,17 +107,22 @@ def decode_manifest(keyring: Keyring, session_id: str, raw: bytes) -> Checkpoint
 
     # Signed by us from here on; the checks below catch our own bugs and
     # hand-made files signed with a leaked key, not ordinary tampering.
-    if set(doc) != _FIELDS:
-        raise _refuse(session_id, f"unexpected fields {sorted(set(doc) ^ _FIELDS)}")
-    if schema != SCHEMA_VERSION:
+    fields = FIELDS.get(schema) if type(schema) is int else None
+    if fields is None:
         raise _refuse(session_id, f"unknown schema {schema!r}")
+    if set(doc) != fields:
+        raise _refuse(session_id, f"unexpected fields {sorted(set(doc) ^ fields)}")
+    if type(doc["updated"]) is not str:
+        raise _refuse(session_id, "bad time")
+    doc = migrate(doc)
     if doc["session_id"] != session_id:
         raise _refuse(session_id, "it belongs to another session")
     revision, updated = doc["revision"], doc["updated"]
     state, data = doc["state"], doc["data"]
     if type(revision) is not int or revision < 1:
         raise _refuse(session_id, "bad revision")
-    if type(updated) is not str or type(state) is not dict:
+    created = doc["created"]
+    if type(created) is not str or type(state) is not dict:
         raise _refuse(session_id, "bad time or state")
     if type(data) is not dict or not all(
         type(ref) is str and _REF.fullmatch(ref) for ref in data.values()
@@ -127,4 +135,5 @@ def decode_manifest(keyring: Keyring, session_id: str, raw: bytes) -> Checkpoint
         state=state,
         data=data,
         updated=updated,
+        created=created,
     )
