@@ -27,7 +27,7 @@ import pandas as pd
 
 from tpr_widgets import choices
 from tpr_widgets.choices import Option
-from tpr_widgets.errors import InputError
+from tpr_widgets.errors import InputError, TPRWidgetsError
 from tpr_widgets.ingest import ingest
 from tpr_widgets.store import Checkpoint, Store, open_store, validate_session_id
 from tpr_widgets.store.jsonsafe import to_jsonable
@@ -56,6 +56,27 @@ def _short(session_id: str) -> str:
 def _shown(value: str, limit: int = 60) -> str:
     """A user's value quoted for a message, cut short if it is long."""
     return repr(value if len(value) <= limit else value[:limit] + "…")
+
+
+#: New sessions run the retention cleanup at most this often per process.
+EXPIRY_EVERY_SECONDS: Final = 3600.0
+_last_expiry: dict[str, float] = {}
+
+
+def _expire_now_and_then(store: Store) -> None:
+    """Remove expired sessions, at most once an hour per store and process."""
+    key = repr(store)
+    now = time.monotonic()
+    if key in _last_expiry and now - _last_expiry[key] < EXPIRY_EVERY_SECONDS:
+        return
+    _last_expiry[key] = now
+    try:
+        removed = store.remove_expired()
+    except TPRWidgetsError as error:  # a bad setting must not stop new sessions
+        log.warning("retention cleanup skipped: %s", error)
+        return
+    if removed:
+        log.info("retention cleanup removed %d old session(s)", len(removed))
 
 
 def _empty_state() -> dict[str, Any]:
@@ -96,6 +117,7 @@ class Workflow:
         from tpr_widgets.store import new_session_id
 
         store = open_store(root)
+        _expire_now_and_then(store)
         session_id = new_session_id()
         checkpoint = store.commit(session_id, 0, _empty_state(), {})
         log.info("new session %s", _short(session_id))
@@ -144,6 +166,21 @@ class Workflow:
         self._checkpoint = self._store.load(self.session_id)
         self._table = None
         self._tables = None
+
+    def delete(self) -> None:
+        """Delete this session and all its data (manifest, table, upload) for good.
+
+        Afterwards this object refuses every action with `InputError`, so a
+        window still showing the session cannot save anything of it again.
+        """
+        from tpr_widgets.store.deleted import DeletedStore
+
+        session_id = self.session_id
+        self._store.delete(session_id)
+        self._store = DeletedStore(session_id)
+        self._table = None
+        self._tables = None
+        log.info("session %s deleted by its user", _short(session_id))
 
     # -- what the session holds -------------------------------------------
 

@@ -112,3 +112,12 @@ def workflow_loop(
         results.put(("ok", writer, committed, conflicts))
     except BaseException:
         results.put(("error", writer, traceback.format_exc(), 0))
+
+
+def hold_lock(lock_path: str, held: Any, release: Any) -> None:
+    """Hold a session's writer lock until `release` is set (as a commit would)."""
+    from filelock import FileLock
+
+    with FileLock(lock_path):
+        held.set()
+        release.wait(timeout=60)

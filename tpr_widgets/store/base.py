@@ -137,3 +137,11 @@ class Store(Protocol):
     def delete(self, session_id: str) -> None:
         """Remove a session and its data; do nothing if it does not exist."""
         ...
+
+    def remove_expired(
+        self, max_age_days: float | None = None, *, now: float | None = None
+    ) -> list[str]:
+        """Remove sessions untouched for `max_age_days` (default: the setting
+        `TPR_WIDGETS_RETENTION_DAYS`, else 30); never one in use. Return their ids.
+        """
+        ...

@@ -6,6 +6,7 @@ Layout under the store root::
     sessions/<id>/manifest.json      the signed checkpoint (see `manifest`)
     sessions/<id>/data/<ref>.pkl     signed pickles (see `datafile`)
     sessions/<id>/.lock              cross-process lock of the session's writers
+    sessions/.trash-<id>-<hex>/      a session being deleted (never loaded)
 
 Guarantees:
 
@@ -18,6 +19,9 @@ Guarantees:
   previous manifest, and temp files, once they are older than
   `CLEANUP_GRACE_SECONDS`, so a concurrent `write_data` whose ref is not yet
   committed keeps its file (commit a written ref within that time).
+- `remove_expired` removes sessions untouched for the retention period (see
+  `retention`); a load refreshes the session folder's time, and a session whose
+  lock is held is skipped.
 """
 
 from __future__ import annotations
@@ -46,6 +50,13 @@ from tpr_widgets.store.fsutil import atomic_write, make_private_dir
 from tpr_widgets.store.ids import short_id, validate_ref, validate_session_id
 from tpr_widgets.store.locking import locked
 from tpr_widgets.store.manifest import decode_manifest, encode_manifest
+from tpr_widgets.store.retention import (
+    TRASH_PREFIX,
+    last_touched,
+    old_sessions,
+    old_trash,
+    retention_seconds,
+)
 from tpr_widgets.store.rules import (
     CLEANUP_GRACE_SECONDS,
     check_expected_revision,
@@ -150,6 +161,7 @@ class FileStore:
                 "in this store. It may have expired or been deleted; start a new "
                 "session."
             )
+        self.touch(session_id)
         log.info(
             "loaded session %s revision %d in %.1f ms",
             short_id(session_id),
@@ -295,25 +307,83 @@ class FileStore:
 
     def delete(self, session_id: str) -> None:
         session_id = validate_session_id(session_id)
+        if self._session_dir(session_id).is_dir():
+            try:
+                with self._locked(session_id):
+                    trash = self._take_away(session_id)
+            except OSError as error:
+                raise self._failed(session_id, "deleted", error) from None
+            self._finish_removal(session_id, trash)
         self._cache.forget_session(session_id)
-        session_dir = self._session_dir(session_id)
-        if not session_dir.is_dir():
-            return
-        trash = session_dir.with_name(f".trash-{session_id}-{secrets.token_hex(4)}")
 
+    def _take_away(self, session_id: str) -> Path:
+        """Make the session unloadable in one step (lock held); return the rest."""
+        session_dir = self._session_dir(session_id)
+        suffix = secrets.token_hex(4)
+        trash = session_dir.with_name(f"{TRASH_PREFIX}{session_id}-{suffix}")
         try:
-            with self._locked(session_id):
-                try:
-                    # One atomic step: from here no process can load the session.
-                    os.replace(session_dir, trash)
-                except OSError:
-                    # Note: Windows cannot rename a folder holding an open lock
-                    # file; removing the manifest is then the commit point.
-                    (session_dir / "manifest.json").unlink(missing_ok=True)
-                    trash = session_dir
-        except OSError as error:
-            raise self._failed(session_id, "deleted", error) from None
+            # One atomic step: from here no process can load the session.
+            os.replace(session_dir, trash)
+        except OSError:
+            # Note: Windows cannot rename a folder holding an open lock
+            # file; removing the manifest is then the commit point.
+            (session_dir / "manifest.json").unlink(missing_ok=True)
+            return session_dir
+        return trash
+
+    def _finish_removal(self, session_id: str, trash: Path) -> None:
         # Note: a crash right here leaves a `.trash-*` folder; it can no longer be
-        # loaded or listed, only disk space is lost until someone removes it.
+        # loaded or listed, and `remove_expired` removes it later.
         shutil.rmtree(trash, ignore_errors=True)
+        self._cache.forget_session(session_id)
         log.info("deleted session %s", short_id(session_id))
+
+    # -- retention -----------------------------------------------------------
+
+    def touch(self, session_id: str) -> None:
+        """Record that a session was opened, so retention counts from now."""
+        session_id = validate_session_id(session_id)
+        try:
+            os.utime(self._session_dir(session_id))
+        except OSError as error:  # a read-only store still resumes
+            log.debug("could not touch session %s: %s", short_id(session_id), error)
+
+    def remove_expired(
+        self, max_age_days: float | None = None, *, now: float | None = None
+    ) -> list[str]:
+        """Remove sessions not touched for `max_age_days`; return their ids.
+
+        `max_age_days` None means `TPR_WIDGETS_RETENTION_DAYS`, else 30. A session
+        that was touched within the period, or whose lock is held (someone is
+        saving it), is left alone; so is anything that is not a session folder.
+        """
+        cutoff = (time.time() if now is None else now) - retention_seconds(max_age_days)
+        sessions_dir = self.root / "sessions"
+        removed: list[str] = []
+        for session_id in old_sessions(sessions_dir, cutoff):
+            session_dir = self._session_dir(session_id)
+            try:
+                with locked(session_dir, session_id, 0.0):
+                    # Checked again under the lock: a commit may just have landed.
+                    if last_touched(session_dir) >= cutoff:
+                        continue
+                    trash = self._take_away(session_id)
+            except StoreError:
+                log.info("kept session %s: it is in use", short_id(session_id))
+                continue
+            except OSError as error:
+                log.warning(
+                    "could not remove old session %s: %s",
+                    short_id(session_id),
+                    error.strerror or type(error).__name__,
+                )
+                continue
+            self._finish_removal(session_id, trash)
+            removed.append(session_id)
+        for trash in old_trash(sessions_dir, cutoff):
+            shutil.rmtree(trash, ignore_errors=True)
+        if removed:
+            log.info(
+                "removed %d session(s) older than the retention period", len(removed)
+            )
+        return removed
