@@ -93,6 +93,8 @@ class App(widgets.VBox):  # type: ignore[misc]
         self._progress.layout.visibility = "hidden"
         self._body = widgets.VBox()
         self._body.add_class("tpr-body")
+        self._privacy = widgets.VBox()
+        self._privacy.add_class("tpr-privacy")
         self.layout.max_width = "1100px"
         self.children = [
             self._style,
@@ -100,7 +102,9 @@ class App(widgets.VBox):  # type: ignore[misc]
             self._message,
             self._progress,
             self._body,
+            self._privacy,
         ]
+        self._offer_delete()
         self._draw(notice)
 
     # -- acting ---------------------------------------------------------------
@@ -302,3 +306,46 @@ class App(widgets.VBox):  # type: ignore[misc]
         restart = _button("Start again with another file", "tpr-restart")
         restart.on_click(lambda _: self._act(lambda: wf.go_back("upload")))
         return [done, download, tab, self._nav(restart)]
+
+    # -- deleting the session -------------------------------------------------
+
+    def _offer_delete(self) -> None:
+        """Show the "delete this session and its data" action (asks first)."""
+        ask = _button("Delete this session and its data", "tpr-delete")
+        ask.on_click(lambda _: self._confirm_delete())
+        shown = self._privacy.children
+        self._privacy.children = [ask]
+        _close_all(shown)
+
+    def _confirm_delete(self) -> None:
+        question = widgets.HTML(
+            "<p>Delete this session, its uploaded file and its results from the "
+            "server for good? The session link will stop working.</p>"
+        )
+        yes = _button("Yes, delete it", "tpr-delete-confirm", "danger")
+        cancel = _button("Cancel", "tpr-delete-cancel")
+        yes.on_click(lambda _: self.delete_session())
+        cancel.on_click(lambda _: self._offer_delete())
+        shown = self._privacy.children
+        self._privacy.children = [question, widgets.HBox([yes, cancel])]
+        _close_all(shown)
+
+    def delete_session(self) -> None:
+        """Delete the session and its data, then show only that it is gone."""
+        try:
+            self.workflow.delete()
+        except TPRWidgetsError as error:
+            self._draw(str(error), error=True)
+            self._offer_delete()
+            return
+        self._link = None
+        self._header.value = "<h2>Ward malaria test positivity rate (TPR)</h2>"
+        self._message.value = (
+            '<p class="tpr-note tpr-deleted">This session, its uploaded file and its '
+            "results were deleted from the server. To start again, open the app's "
+            "address without the session link.</p>"
+        )
+        shown = [*self._body.children, *self._privacy.children]
+        self._body.children = []
+        self._privacy.children = []
+        _close_all(shown)
