@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"checkpoint of one interaction: {one * 1000:.2f} ms (median of "
             f"{len(small)}); re-pickling the whole table: {naive * 1000:.1f} ms "
-            f"(median of {len(whole)}); ratio {ratio:.0f}x "
+            f"(median of {len(whole)}); ratio {ratio:.1f}x "
             f"({'meets' if ratio >= TARGET else 'BELOW'} the {TARGET:.0f}x target)"
         )
 
@@ -195,7 +195,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"resume in a fresh process: {resume * 1000:.0f} ms (median of "
             f"{len(resumes)}); re-reading the workbook: {read * 1000:.0f} ms "
-            f"(median of {len(reads)}); ratio {ratio2:.0f}x "
+            f"(median of {len(reads)}); ratio {ratio2:.1f}x "
             f"({'meets' if ratio2 >= TARGET else 'BELOW'} the {TARGET:.0f}x target)"
         )
     return 0
