@@ -155,6 +155,7 @@ class Workflow:
                 "session_id": info.session_id,
                 "revision": info.revision,
                 "updated": info.updated,
+                "created": info.created,
                 "stage": info.stage,
                 "label": info.label,
             }

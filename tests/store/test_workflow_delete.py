@@ -43,3 +43,18 @@ def test_a_deleted_workflow_saves_nothing_again(root: Path) -> None:
             action()
     assert list((root / "sessions").iterdir()) == []
     workflow.delete()  # twice is fine
+
+
+def test_sessions_lists_own_sessions_with_their_times(root: Path) -> None:
+    first = Workflow.new(root)
+    second = Workflow.new(root)
+    second.load_file(sample_path())
+
+    listed = Workflow.sessions(root)
+
+    assert [s["session_id"] for s in listed] == [second.session_id, first.session_id]
+    assert listed[0]["stage"] == second.stage
+    assert listed[0]["label"] == "nmep_sample_format_a.xlsx"
+    assert listed[0]["revision"] == 2
+    assert listed[0]["created"] < listed[0]["updated"]
+    assert listed[1]["created"] == listed[1]["updated"]
