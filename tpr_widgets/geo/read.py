@@ -60,7 +60,7 @@ def _kind(filename: str, data: bytes) -> str:
         return "zip"
     if data[:16].startswith(b"SQLite format 3") or suffix == ".gpkg":
         return "gpkg"
-    if suffix in (".geojson", ".json") or data.lstrip()[:1] == b"{":
+    if data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{":
         return "geojson"
     raise InputError(
         f"{filename!r} is not a boundary file this app reads; upload a GeoJSON, "
@@ -194,9 +194,11 @@ def read_boundaries(
         try:
             frame = gpd.read_file(path, engine="pyogrio")
         except Exception as error:  # the reader's own errors vary by driver
+            # The reader names our private temporary file: never show that path.
+            detail = str(error).replace(str(path), "the file").replace(tmp, "")
             raise InputError(
                 f"The boundary file {filename!r} could not be read as {kind} "
-                f"({str(error)[:160]}); export it again as GeoJSON."
+                f"({detail[:160]}); export it again as GeoJSON."
             ) from None
     if not isinstance(frame, gpd.GeoDataFrame) or len(frame) == 0:
         raise InputError(f"The boundary file {filename!r} has no features.")
