@@ -48,6 +48,14 @@ _LABELS = {
     "run": "Provenance (run.json)",
 }
 RECODE_HEADER = "LGA,WardName,BoundaryWard,WardCode"
+# Wide review tables scroll inside their box instead of widening the page.
+STYLE = """<style>
+.tpr-outputs, .tpr-outputs .widget-html, .tpr-outputs .widget-html-content {
+  max-width: 100%; min-width: 0; }
+.tpr-outputs .widget-html-content { white-space: normal; }
+.tpr-map { max-width: 100%; height: auto; }
+.tpr-downloads li { margin: 4px 0; }
+</style>"""
 
 
 def _upload_content(change: dict[str, Any]) -> tuple[bytes, str] | None:
@@ -160,7 +168,7 @@ def outputs_panel(app: Any) -> list[widgets.Widget]:
     upload.observe(on_upload, names="value")
     current = wf.boundary_file
     hint = widgets.HTML(
-        "<h4>Map and files</h4><p>Upload the state's ward boundaries (GeoJSON, "
+        STYLE + "<h4>Map and files</h4><p>Upload the state's ward boundaries (GeoJSON, "
         "zipped shapefile or GeoPackage) to join them, draw the map and get the "
         "GeoJSON and shapefile."
         + (f" Now: <b>{render.esc(current['name'])}</b>." if current else "")
@@ -173,6 +181,7 @@ def outputs_panel(app: Any) -> list[widgets.Widget]:
     scale.add_class("tpr-map-scale")
     holder = widgets.VBox()
     holder.add_class("tpr-outputs")
+    holder.layout.width = "100%"
 
     def fill(chosen: str) -> None:
         try:
@@ -222,7 +231,9 @@ def _review(joined: Any) -> widgets.HTML:
         + "<h4>Boundary wards without data</h4>"
         + render.frame_table(joined.unmatched_boundary, css="tpr-table tpr-nodata")
     )
-    return widgets.HTML(html)
+    review = widgets.HTML(html)
+    review.layout.width = "100%"
+    return review
 
 
 def _recode_editor(app: Any, joined: Any) -> list[widgets.Widget]:
