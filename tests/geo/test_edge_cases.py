@@ -216,3 +216,19 @@ def test_cli_reports_a_bad_boundary_file_as_an_error_line(
         ]
     )
     assert code == 2
+
+
+def test_a_geopackage_reads_like_the_geojson(tmp_path: Path) -> None:
+    import geopandas as gpd
+
+    path = tmp_path / "ilorin.gpkg"
+    gpd.read_file(ILORIN).set_crs(4326, allow_override=True).to_file(
+        path, driver="GPKG"
+    )
+    from_gpkg = read_boundaries(path.read_bytes(), path.name).frame
+    from_json = read_boundaries(ILORIN.read_bytes(), ILORIN.name).frame
+    assert len(from_gpkg) == 35
+    assert list(from_gpkg["WardCode"]) == list(from_json["WardCode"])
+    assert from_gpkg.geometry.geom_equals_exact(
+        from_json.geometry, tolerance=1e-9
+    ).all()

@@ -20,7 +20,7 @@ from importlib import resources
 import geopandas as gpd
 import pandas as pd
 
-from tpr_widgets.matching import match_names
+from tpr_widgets.matching import match_names, normalise
 from tpr_widgets.vocab import STATE_ZONES, canonical_state
 
 log = logging.getLogger(__name__)
@@ -129,14 +129,25 @@ def _by_code(
 def _by_vote(
     names: list[str], pool: pd.DataFrame
 ) -> tuple[str | None, str | None, str]:
+    groups = list(pool.groupby("lga_pcode"))
+    # Full matching only for the LGAs that share most exact names (a national
+    # file would otherwise match every group against every LGA of its state).
+    keys = {normalise(n) for n in names}
+    overlap = {
+        str(pcode): len(keys & {normalise(n) for n in group["ward_name"]})
+        for pcode, group in groups
+    }
+    best = sorted(set(overlap.values()), reverse=True)[:3]
+    if best and best[0] > 0:
+        groups = [(p, g) for p, g in groups if overlap[str(p)] in best]
     votes = sorted(
         (
             (
                 _matches(names, list(group["ward_name"])),
-                pcode,
+                str(pcode),
                 str(group["lga_name"].iloc[0]),
             )
-            for pcode, group in pool.groupby("lga_pcode")
+            for pcode, group in groups
         ),
         reverse=True,
     )
