@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import shutil
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -301,6 +303,10 @@ def test_the_map_png_shows_data_wards_in_colour_and_missing_ones_grey(
     kwara: dict[str, Any],
 ) -> None:
     png = kwara["out"] / "tpr_map.png"
+    artifacts = os.environ.get("TPR_WIDGETS_ARTIFACTS")
+    if artifacts:  # kept for a person to look at
+        Path(artifacts).mkdir(parents=True, exist_ok=True)
+        shutil.copy2(png, Path(artifacts) / "kwara_ilorin_tpr_map.png")
     image = np.asarray(Image.open(png).convert("RGB"))
     assert image.shape[0] > 400 and image.shape[1] > 400
     colours = {tuple(c) for c in image.reshape(-1, 3)[::7]}
