@@ -232,3 +232,18 @@ def test_a_geopackage_reads_like_the_geojson(tmp_path: Path) -> None:
     assert from_gpkg.geometry.geom_equals_exact(
         from_json.geometry, tolerance=1e-9
     ).all()
+
+
+def test_a_shapefile_without_prj_is_taken_as_lon_lat_with_a_note() -> None:
+    # The Kano zip ships without a .prj; its coordinates are lon/lat degrees.
+    folder = SHARED / "ward_boundaries" / "kano_metro_6lga"
+    parts = {
+        p.name: p.read_bytes()
+        for p in folder.glob("Kano_metro_ward_sixLGAs.*")
+        if p.suffix in (".shp", ".shx", ".dbf")
+    }
+    read = read_boundaries(_zip(parts), "kano.zip")
+    assert len(read.frame) == 66 and read.frame.crs.to_epsg() == 4326
+    assert any("no CRS" in note for note in read.notes)
+    bounds = read.frame.total_bounds  # SOURCE note: lon 8.444-8.620, lat 11.933-12.073
+    assert bounds == pytest.approx([8.444, 11.933, 8.620, 12.073], abs=0.001)

@@ -146,3 +146,22 @@ def test_disambiguation_tags_duplicates_with_their_lga_and_is_idempotent() -> No
     ]
     assert disambiguate(once, lgas) == once
     assert disambiguate(disambiguate(once, lgas), lgas) == once
+
+
+def test_the_recorded_lga_spellings_pair_up() -> None:
+    # domain.md 5.2: Rivers Emohua/Emuoha, compound LGAs, Kwara's hyphens.
+    data = ["Emohua", "Oshodi-Isolo", "Obio/Akpor", "Ilorin South", "Ogba/Egbema/Ndoni"]
+    boundary = [
+        "Emuoha",
+        "Oshodi/Isolo",
+        "Obio Akpor",
+        "Ilorin-South",
+        "Ogba Egbema Ndoni",
+        "Ikwerre",
+        "Etche",
+    ]
+    pairs = {m.data: m.boundary for m in match_names(data, boundary).matches}
+    assert pairs == dict(zip(data, boundary[:5], strict=True))
+    # FCT's `Abuja Municipal` / `Municipal Area Council` is too far apart: it is
+    # left unpaired (and reported by the join), never guessed.
+    assert match_names(["Abuja Municipal"], ["Municipal Area Council"]).matches == []
