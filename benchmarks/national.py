@@ -14,6 +14,7 @@ microscopy cells empty). The workbook is cached under `benchmarks/.cache/`.
 from __future__ import annotations
 
 import argparse
+import calendar
 import csv
 import time
 from pathlib import Path
@@ -24,20 +25,7 @@ from openpyxl import Workbook
 REPO = Path(__file__).resolve().parent.parent
 WARDS = REPO / "tpr_widgets" / "data" / "nigeria_wards.csv"
 CACHE = REPO / "benchmarks" / ".cache"
-MONTHS = [
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-]
+MONTHS = list(calendar.month_name)[1:]
 GE = "≥"
 HEADERS = [
     "orgunitlevel1",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import sys
 from pathlib import Path
 
@@ -23,20 +24,4 @@ def test_small_national_workbook(tmp_path: Path) -> None:
     assert total[0] == "Total" and all(v is None for v in total[1:8])
     for column in range(8, len(HEADERS)):
         assert total[column] == sum(r[column] or 0 for r in body)
-    assert {r[6] for r in body} == {
-        f"{m} 2024"
-        for m in [
-            "January",
-            "February",
-            "March",
-            "April",
-            "May",
-            "June",
-            "July",
-            "August",
-            "September",
-            "October",
-            "November",
-            "December",
-        ]
-    }
+    assert {r[6] for r in body} == {f"{m} 2024" for m in calendar.month_name[1:]}
