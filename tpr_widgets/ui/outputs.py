@@ -191,6 +191,16 @@ def outputs_panel(app: Any) -> list[widgets.Widget]:
                 widgets.HTML(f'<p class="tpr-error">{render.esc(error)}</p>')
             ]
             return
+        except Exception:  # the user gets a sentence, the log the traceback
+            log.exception("the output files could not be built")
+            holder.children = [
+                widgets.HTML(
+                    '<p class="tpr-error">The map and files could not be made; '
+                    "the ward table above is unchanged. Please report the problem."
+                    "</p>"
+                )
+            ]
+            return
         parts: list[widgets.Widget] = []
         if problem:
             parts.append(
