@@ -10,6 +10,7 @@ method and period, so a saved PNG still says what it shows.
 from __future__ import annotations
 
 import io
+import json
 import logging
 from collections.abc import Mapping
 from typing import Any
@@ -59,8 +60,12 @@ def choropleth_png(
     selections: Mapping[str, Any],
     scale: str = "data",
     column: str = "TPR",
+    provenance: Mapping[str, Any] | None = None,
 ) -> bytes:
-    """The map as PNG bytes; `scale` is `data` (its range) or `fixed` (0-100)."""
+    """The map as PNG bytes; `scale` is `data` (its range) or `fixed` (0-100).
+
+    `provenance` (the run record) goes into the PNG's `Description` text.
+    """
     if scale not in ("data", "fixed"):
         raise InputError(
             f"The map scale {scale!r} is not known; use 'data' or 'fixed'."
@@ -115,7 +120,10 @@ def choropleth_png(
         axes.set_title(map_title(selections), fontsize=10, wrap=True)
         axes.set_axis_off()
         buffer = io.BytesIO()
-        figure.savefig(buffer, format="png", bbox_inches="tight")
+        metadata = {"Title": map_title(selections), "Software": "tpr_widgets"}
+        if provenance is not None:
+            metadata["Description"] = json.dumps(dict(provenance), default=str)
+        figure.savefig(buffer, format="png", bbox_inches="tight", metadata=metadata)
     finally:
         plt.close(figure)
     log.info("map drawn: %d wards with data, %d without", int(has.sum()), missing)

@@ -164,12 +164,14 @@ def build_outputs(
         from tpr_widgets.maps import choropleth_png
 
         files["matches"] = _csv(joined.matches)
-        files["geojson"] = geojson_bytes(joined.frame)
+        files["geojson"] = geojson_bytes(joined.frame, dict(record))
         files["shapefile"] = shapefile_zip(
             joined.frame, {"state": selections.get("state"), "provenance": dict(record)}
         )
         if joined.frame.geometry.notna().any():
-            files["map"] = choropleth_png(joined.frame, selections, scale)
+            files["map"] = choropleth_png(
+                joined.frame, selections, scale, provenance=record
+            )
     files["report"] = report_markdown(tables, record, joined, summary).encode("utf-8")
     return Outputs(files=files, record=dict(record))
 

@@ -295,6 +295,8 @@ def test_the_shapefile_zip_has_short_unique_fields_and_reads_back(
     assert meta["feature_count"] == 35 and meta["crs"] == "EPSG:4326"
     back = read_boundaries(data, "wards_shapefile.zip")  # our own reader reads it back
     assert len(back.frame) == 35 and back.frame.crs.to_epsg() == 4326
+    doc = json.loads((kwara["out"] / "wards.geojson").read_text(encoding="utf-8"))
+    assert doc["tpr_widgets"]["selections"]["test_method"] == "rdt"
     geo = gpd.read_file(kwara["out"] / "wards.geojson")
     assert len(geo) == 35 and geo["TPR"].notna().sum() == 29
 
@@ -303,6 +305,9 @@ def test_the_map_png_shows_data_wards_in_colour_and_missing_ones_grey(
     kwara: dict[str, Any],
 ) -> None:
     png = kwara["out"] / "tpr_map.png"
+    text = Image.open(png).text  # the run's provenance rides in the PNG
+    assert text["Title"] == "Kwara: ward TPR, all facilities, under 5, RDT, period all"
+    assert json.loads(text["Description"])["inputs"][1]["name"] == ILORIN.name
     artifacts = os.environ.get("TPR_WIDGETS_ARTIFACTS")
     if artifacts:  # kept for a person to look at
         Path(artifacts).mkdir(parents=True, exist_ok=True)

@@ -52,10 +52,19 @@ def _plain(frame: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return out
 
 
-def geojson_bytes(frame: gpd.GeoDataFrame) -> bytes:
-    """The joined wards as GeoJSON (EPSG:4326), null geometries kept as null."""
+def geojson_bytes(
+    frame: gpd.GeoDataFrame, provenance: dict[str, Any] | None = None
+) -> bytes:
+    """The joined wards as GeoJSON (EPSG:4326), null geometries kept as null.
+
+    `provenance` becomes the collection's foreign member `tpr_widgets`.
+    """
     text: str = _plain(frame).to_json(na="null", drop_id=True, ensure_ascii=False)
-    return text.encode("utf-8")
+    if provenance is None:
+        return text.encode("utf-8")
+    doc = json.loads(text)
+    doc["tpr_widgets"] = provenance
+    return json.dumps(doc, ensure_ascii=False, default=str).encode("utf-8")
 
 
 def shapefile_zip(frame: gpd.GeoDataFrame, meta: dict[str, Any]) -> bytes:
