@@ -129,6 +129,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="use HEADER for ROLE (repeatable)",
     )
     compute.add_argument(
+        "--boundaries",
+        type=Path,
+        metavar="FILE",
+        help="ward boundaries (GeoJSON, zipped shapefile or GeoPackage) to join, "
+        "map and write as GeoJSON and shapefile",
+    )
+    compute.add_argument(
+        "--recode",
+        type=Path,
+        metavar="FILE",
+        help="CSV of manual ward matches: LGA, WardName and BoundaryWard or WardCode",
+    )
+    compute.add_argument(
         "--out",
         type=_folder,
         help="output folder (default: a new folder under ./tpr_outputs/)",
@@ -235,18 +248,57 @@ def _compute(args: argparse.Namespace) -> int:
         summary, selections, file = wf.summary, wf.selections, wf.file
 
     out = args.out or _default_out(args.file, selections)
-    provenance = {
-        "inputs": [file],
-        "selections": selections,
-        "layout": summary["layout"],
-        "records": summary["records"],
-    }
-    written = write_run(tables, out, provenance)
-    for note in summary["notes"]:
+    files, provenance, notes = _outputs(args, tables, summary, selections, file)
+    written = write_run(tables, out, provenance, files)
+    for note in [*summary["notes"], *notes]:
         print(f"note: {note}", file=sys.stderr)
     print(f"{len(tables['ward']):,} wards written to {out.resolve()}", file=sys.stderr)
     print(written["ward"].resolve())
     return 0
+
+
+def _outputs(
+    args: argparse.Namespace,
+    tables: dict[str, Any],
+    summary: dict[str, Any],
+    selections: dict[str, Any],
+    file: dict[str, Any] | None,
+) -> tuple[dict[str, bytes], dict[str, Any], list[str]]:
+    """The further files of a run (boundary join, map, workbook, report)."""
+    from tpr_widgets.outputs import build_outputs, file_record, provenance
+
+    inputs = [{"role": "export", **(file or {})}]
+    joined, recode = None, None
+    if args.recode is not None:
+        from tpr_widgets.geo.run import read_recode
+
+        data = _read(args.recode)
+        recode = read_recode(data, args.recode.name)
+        inputs.append(file_record(data, args.recode.name, "recode"))
+    if args.boundaries is not None:
+        from tpr_widgets.geo.run import boundary_join
+
+        data = _read(args.boundaries)
+        joined = boundary_join(
+            tables["ward"], data, args.boundaries.name, selections.get("state"), recode
+        )
+        inputs.append(file_record(data, args.boundaries.name, "boundaries"))
+    elif recode is not None:
+        raise InputError(
+            "--recode applies to the boundary join; add --boundaries FILE."
+        )
+    record = provenance(inputs, selections, summary)
+    built = build_outputs(tables, record, joined, summary)
+    notes = []
+    if joined is not None:
+        counts = joined.counts
+        notes = [
+            f"{counts['matched']} of {counts['boundary_wards']} boundary wards have "
+            f"data; {counts['review']} matches to review, "
+            f"{counts['data_wards_unmatched']} data wards unmatched",
+            *joined.notes,
+        ]
+    return built.files, record, notes
 
 
 def _default_out(file: Path, selections: dict[str, Any]) -> Path:

@@ -22,6 +22,16 @@ from tpr_widgets.errors import InputError
 
 RUN_FILE = "run.json"
 TABLE_FILES = {"ward": "ward_tpr.csv", "lga": "lga_tpr.csv", "state": "state_tpr.csv"}
+# Further files a run may write (see tpr_widgets.outputs); role -> file name.
+EXTRA_FILES = {
+    "workbook": "ward_tpr.xlsx",
+    "risk": "risk_analysis.csv",
+    "matches": "ward_matches.csv",
+    "geojson": "wards.geojson",
+    "shapefile": "wards_shapefile.zip",
+    "map": "tpr_map.png",
+    "report": "report.md",
+}
 
 
 def table_csv(table: pd.DataFrame) -> bytes:
@@ -39,7 +49,7 @@ def _remove_previous(out: Path) -> None:
         files = json.loads(record.read_text(encoding="utf-8")).get("files", {})
     except (OSError, ValueError):
         files = {}
-    ours = set(TABLE_FILES.values())
+    ours = set(TABLE_FILES.values()) | set(EXTRA_FILES.values())
     for name in files.values() if isinstance(files, dict) else []:
         # Only the files this module writes, never a name from elsewhere.
         target = out / str(name)
@@ -61,9 +71,18 @@ def _write(path: Path, data: bytes) -> None:
 
 
 def write_run(
-    tables: Mapping[str, pd.DataFrame], out: Path, provenance: Mapping[str, Any]
+    tables: Mapping[str, pd.DataFrame],
+    out: Path,
+    provenance: Mapping[str, Any],
+    extra: Mapping[str, bytes] | None = None,
 ) -> dict[str, Path]:
-    """Write the tables and `run.json` into `out`; returns role -> path."""
+    """Write the tables and `run.json` into `out`; returns role -> path.
+
+    `extra` maps roles of `EXTRA_FILES` to the bytes of those files.
+    """
+    unknown = set(extra or {}) - set(EXTRA_FILES)
+    if unknown:
+        raise ValueError(f"Unknown output roles: {', '.join(sorted(unknown))}.")
     if not str(out).strip():
         raise InputError("The output folder name is empty; give a folder with --out.")
     try:
@@ -80,6 +99,10 @@ def write_run(
             path = out / filename
             _write(path, table_csv(tables[name]))
             written[name] = path
+    for role, data in (extra or {}).items():
+        path = out / EXTRA_FILES[role]
+        _write(path, data)
+        written[role] = path
     record = {
         "package": "tpr_widgets",
         "version": __version__,

@@ -455,6 +455,64 @@ class Workflow:
         ward = self.result
         return above_threshold(ward) if ward is not None else pd.DataFrame()
 
+    # -- boundary file and recode table (outputs) ---------------------------------
+
+    def load_boundaries(self, data: bytes, filename: str) -> None:
+        """Keep a ward boundary file for the outputs (checked before it is kept)."""
+        from tpr_widgets.geo.read import read_boundaries
+
+        if not isinstance(data, bytes | bytearray | memoryview):
+            raise InputError(
+                f"An upload must be the file's bytes, not {type(data).__name__}."
+            )
+        if self._checkpoint.data.get("table") is None:
+            raise InputError("Upload an export before its ward boundaries.")
+        raw = bytes(data)
+        name = Path(str(filename)).name or "boundaries"
+        read_boundaries(raw, name)  # a bad file is refused here, nothing kept
+        ref = self._store.write_data(self.session_id, raw)
+        state = self._copy_state()
+        state["boundaries"] = {
+            "name": name,
+            "size": len(raw),
+            "sha256": hashlib.sha256(raw).hexdigest(),
+        }
+        self._commit(state, {**self._checkpoint.data, "boundaries": ref}, self._table)
+        log.info("session %s boundaries %r kept", _short(self.session_id), name)
+
+    @property
+    def boundary_file(self) -> dict[str, Any] | None:
+        """Name, size and SHA-256 of the boundary file, once there is one."""
+        found = self._state.get("boundaries")
+        return dict(found) if found else None
+
+    def boundary_bytes(self) -> bytes | None:
+        """The stored boundary file, or None."""
+        ref = self._checkpoint.data.get("boundaries")
+        if ref is None:
+            return None
+        data = self._store.read_data(self.session_id, ref)
+        if not isinstance(data, bytes):
+            raise InputError("The stored boundary file is damaged; upload it again.")
+        return data
+
+    def set_recode(self, table: pd.DataFrame) -> None:
+        """Keep the manual recode table (LGA, WardName, BoundaryWard, WardCode)."""
+        from tpr_widgets.geo.join import parse_recode
+
+        if not isinstance(table, pd.DataFrame):
+            raise InputError("The recode table must be a table of rows.")
+        rows = parse_recode(table).to_dict(orient="records")
+        state = self._copy_state()
+        state["recode"] = [{str(k): str(v) for k, v in row.items()} for row in rows]
+        self._commit(state, self._checkpoint.data, self._table)
+
+    @property
+    def recode(self) -> pd.DataFrame:
+        """The manual recode table (empty when none was set)."""
+        columns = ["LGA", "WardName", "BoundaryWard", "WardCode"]
+        return pd.DataFrame(self._state.get("recode") or [], columns=columns)
+
     # -- committing ---------------------------------------------------------------
 
     def _copy_state(self) -> dict[str, Any]:

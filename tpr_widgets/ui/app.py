@@ -19,6 +19,7 @@ import ipywidgets as widgets
 from tpr_widgets.errors import ConflictError, TPRWidgetsError
 from tpr_widgets.samples import sample_path
 from tpr_widgets.ui import render
+from tpr_widgets.ui.outputs import outputs_panel
 from tpr_widgets.vocab import STAGES
 from tpr_widgets.workflow import Workflow
 
@@ -305,7 +306,7 @@ class App(widgets.VBox):  # type: ignore[misc]
         done.add_class("tpr-results")
         restart = _button("Start again with another file", "tpr-restart")
         restart.on_click(lambda _: self._act(lambda: wf.go_back("upload")))
-        return [done, download, tab, self._nav(restart)]
+        return [done, download, tab, *outputs_panel(self), self._nav(restart)]
 
     # -- deleting the session -------------------------------------------------
 
