@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from tpr_widgets.errors import InputError
-from tpr_widgets.tpr import Selection, check_period, period_mask
+from tpr_widgets.ingest.periods import period_key
+from tpr_widgets.tpr import HIGH_TPR, Selection, check_period, period_mask
 from tpr_widgets.vocab import (
     AGE_CHOICES,
     AGE_GROUPS,
@@ -33,6 +34,7 @@ from tpr_widgets.vocab import (
 
 PRIMARY_SHARE: Final = 0.70
 LITTLE_DATA: Final = 0.20
+FEW_REPORTING: Final = 5
 
 
 @dataclass(frozen=True)
@@ -263,18 +265,26 @@ def period_options(table: pd.DataFrame, selections: dict[str, Any]) -> list[Opti
     return options
 
 
-def review_options(
-    table: pd.DataFrame, selections: dict[str, Any], high_wards: int, wards: int
-) -> list[Option]:
-    figures = {"wards": wards, "wards_above_50": high_wards}
+def review_options(table: pd.DataFrame, ward: pd.DataFrame) -> list[Option]:
+    """Keep TPR as computed, or also add the outpatient indicator (never instead)."""
+    high = ward[ward["TPR"] > HIGH_TPR]
+    figures = {
+        "wards": len(ward),
+        "wards_above_50": len(high),
+        "wards_above_90": int((ward["TPR"] > 90).sum()),
+        "high_wards_under_5_reporting": int(
+            (high["Facilities_Reporting"] < FEW_REPORTING).sum()
+        ),
+    }
     options = [Option("keep", "Keep TPR as computed", True, figures)]
-    if "outpatient" in table.columns:
+    if "outpatient" in table.columns and table["outpatient"].notna().any():
+        with_opd = int((ward["Outpatient_Attendance"] > 0).sum())
         options.append(
             Option(
                 "add_outpatient",
                 "Also add positives per 100 outpatient attendances",
-                figures=figures,
-                note="a separate indicator; TPR is not changed",
+                figures={**figures, "wards_with_outpatient_data": with_opd},
+                note="a separate indicator beside TPR; TPR is not changed",
             )
         )
     return options
@@ -293,9 +303,7 @@ def validate_period(
         )
 
 
-def selection_of(
-    selections: dict[str, Any], include_impossible: bool = False
-) -> Selection:
+def selection_of(selections: dict[str, Any]) -> Selection:
     """The engine's `Selection` for a complete set of choices."""
     return Selection(
         state=selections.get("state", "all"),
@@ -304,5 +312,39 @@ def selection_of(
         test_method=selections.get("test_method", "both"),
         combine=selections.get("combine", "sum"),
         period=selections.get("period", "all"),
-        include_impossible=include_impossible,
+        include_impossible=bool(selections.get("include_impossible", False)),
     )
+
+
+def normalise_period(spec: str) -> str:
+    """A period choice with each bound in canonical form (`202401` -> `2024-01`).
+
+    Bounds that cannot be read are left as typed, for `check_period` to refuse
+    with its message.
+    """
+    if not isinstance(spec, str) or spec == "all":
+        return spec
+    parts = spec.split(":")
+    if len(parts) > 2:
+        return spec
+    keys = [period_key(part.strip()) or part.strip() for part in parts]
+    return ":".join(keys)
+
+
+def quality_notes(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """Sentences for the run's quality facts a user must not miss."""
+    frame = tables["quality"]
+    quality = dict(zip(frame["Measure"], frame["Value"], strict=True))
+    notes = []
+    pairs = int(quality.get("Pairs with positive > tested", 0))
+    if pairs:
+        how = quality.get("Pairs with positive > tested are", "")
+        notes.append(
+            f"{pairs} count pair(s) had more positives than tests and were {how} "
+            "(flag POS_GT_TESTED)."
+        )
+    for measure in ("Wards with no data", "Wards with no tests"):
+        count = int(quality.get(measure, 0))
+        if count:
+            notes.append(f"{measure.lower()}: {count} (their TPR is empty).")
+    return notes

@@ -9,8 +9,9 @@ its data exactly as they were.
 
 The state is small JSON (stage, selections, summary, column roles, file
 fingerprint, references to data); the canonical table and the uploaded bytes are
-data files written once per upload. Results are recomputed from those on demand,
-so any process can resume any session at any stage.
+data files written once per upload. Results are cached as data files too (see
+`result_cache`), written in the commit of the choice that reaches the review
+stage, so any process can resume any session at any stage without recomputing.
 """
 
 from __future__ import annotations
@@ -25,13 +26,13 @@ from typing import Any, Final, cast
 
 import pandas as pd
 
-from tpr_widgets import choices
+from tpr_widgets import choices, result_cache
 from tpr_widgets.choices import Option
 from tpr_widgets.errors import InputError
 from tpr_widgets.ingest import ingest
 from tpr_widgets.store import Checkpoint, Store, open_store, validate_session_id
 from tpr_widgets.store.jsonsafe import to_jsonable
-from tpr_widgets.tpr import above_threshold, compute, outpatient_positivity
+from tpr_widgets.tpr import OUTPATIENT_COLUMNS, above_threshold, compute
 from tpr_widgets.vocab import ALL_ROLES, COMBINE_CHOICES, STAGES, canonical_state
 
 __all__ = ["Option", "Workflow"]
@@ -87,6 +88,7 @@ class Workflow:
         self._checkpoint = checkpoint
         self._table: pd.DataFrame | None = None
         self._tables: dict[str, pd.DataFrame] | None = None
+        self._tables_key: str | None = None
 
     # -- creating and finding sessions ------------------------------------
 
@@ -136,6 +138,7 @@ class Workflow:
         self._checkpoint = self._store.load(self.session_id)
         self._table = None
         self._tables = None
+        self._tables_key = None
 
     # -- what the session holds -------------------------------------------
 
@@ -258,9 +261,7 @@ class Workflow:
         if stage in _OPTIONS:
             return _OPTIONS[stage](self.table, self.selections)
         if stage == "review":
-            ward = self.tables["ward"]
-            high = len(above_threshold(ward))
-            return choices.review_options(self.table, self.selections, high, len(ward))
+            return choices.review_options(self.table, self._base_tables()["ward"])
         return []
 
     def select(self, value: str | Option, **options: Any) -> None:
@@ -285,9 +286,14 @@ class Workflow:
         state["selections"][stage] = choice
         if stage == "test_method":
             state["selections"]["combine"] = options.get("combine", "sum")
+            if options.get("include_impossible"):
+                state["selections"]["include_impossible"] = True
         state["stage"] = STAGES[STAGES.index(stage) + 1]
         self._advance(state, self.table)
-        self._commit(state, self._checkpoint.data, self._table)
+        data, tables, key = self._cached_results(state)
+        self._commit(state, data, self._table)
+        if tables is not None:
+            self._tables, self._tables_key = tables, key
         log.info(
             "session %s chose %s=%s, now at %s",
             _short(self.session_id),
@@ -297,7 +303,8 @@ class Workflow:
         )
 
     def _validate(self, stage: str, choice: str, options: Mapping[str, Any]) -> str:
-        unknown = set(options) - ({"combine"} if stage == "test_method" else set())
+        allowed = {"combine", "include_impossible"} if stage == "test_method" else set()
+        unknown = set(options) - allowed
         if unknown:
             raise InputError(
                 f"The option(s) {', '.join(sorted(unknown))} do not apply to the "
@@ -312,9 +319,18 @@ class Workflow:
                     f"combine={combine!r} is not valid here; use 'sum', or 'max' "
                     "together with the test method 'both'."
                 )
+            include = options.get("include_impossible", False)
+            if not isinstance(include, bool):
+                raise InputError(
+                    f"include_impossible={str(include)[:20]!r} is not valid; use "
+                    "True (count pairs with more positives than tests, and say so) "
+                    "or False (leave them out, the default)."
+                )
         if stage == "state":
             choice = canonical_state(choice) or choice
-        elif stage != "period":
+        elif stage == "period":
+            choice = choices.normalise_period(choice)
+        else:
             choice = choice.strip().lower()
         offered = self.options()
         if stage == "period" and choice not in {o.value for o in offered}:
@@ -352,8 +368,10 @@ class Workflow:
         keep = STAGES[1 : STAGES.index(stage)]
         selections = state["selections"]
         state["selections"] = {k: v for k, v in selections.items() if k in keep}
-        if "test_method" in state["selections"] and "combine" in selections:
-            state["selections"]["combine"] = selections["combine"]
+        if "test_method" in state["selections"]:
+            for option in ("combine", "include_impossible"):
+                if option in selections:
+                    state["selections"][option] = selections[option]
         state["passed"] = [s for s in state.get("passed", []) if s in keep]
         state["stage"] = stage
         self._commit(state, self._checkpoint.data, self._table)
@@ -378,25 +396,91 @@ class Workflow:
 
     # -- results ----------------------------------------------------------------
 
+    def _result_key(self, selections: Mapping[str, Any]) -> str:
+        """The cache key of the tables for `selections` (the review is applied
+        on top of them, so it is not part of the key)."""
+        fingerprint = self._checkpoint.data.get("table", "")
+        base = {k: v for k, v in selections.items() if k != "review"}
+        return result_cache.result_key(fingerprint, base)
+
+    def _compute(self, selections: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
+        selection = choices.selection_of(dict(selections))
+        outpatient = "outpatient" in self.table.columns
+        return compute(self.table, selection, outpatient=outpatient)
+
+    def _read_cached(self, key: str) -> dict[str, pd.DataFrame] | None:
+        ref = self._checkpoint.data.get(result_cache.PREFIX + key)
+        if ref is None:
+            return None
+        found = self._store.read_data(self.session_id, ref)
+        if not isinstance(found, dict) or not all(
+            isinstance(v, pd.DataFrame) for v in found.values()
+        ):
+            log.warning(
+                "session %s: a cached result is not tables; recomputing",
+                _short(self.session_id),
+            )
+            return None
+        return cast(dict[str, pd.DataFrame], found)
+
+    def _cached_results(
+        self, state: dict[str, Any]
+    ) -> tuple[dict[str, str], dict[str, pd.DataFrame] | None, str | None]:
+        """The data mapping for `state`, with its results cached when it has any.
+
+        From the review stage on, the tables of the new selections are taken
+        from the cache or computed and written, and their ref is recorded in
+        the mapping (and the use order in `state`), bounded by the cache limit.
+        """
+        data = dict(self._checkpoint.data)
+        if STAGES.index(state["stage"]) < STAGES.index("review"):
+            return data, None, None
+        key = self._result_key(state["selections"])
+        if key == self._tables_key and self._tables is not None:
+            tables: dict[str, pd.DataFrame] | None = self._tables
+        else:
+            tables = self._read_cached(key)
+        ref = data.get(result_cache.PREFIX + key)
+        if tables is None or ref is None:
+            tables = self._compute(state["selections"])
+            ref = self._store.write_data(self.session_id, tables)
+        data, order = result_cache.remember(
+            data, state.get("cached_results", []), key, ref
+        )
+        state["cached_results"] = order
+        return data, tables, key
+
+    def _base_tables(self) -> dict[str, pd.DataFrame]:
+        """The selection's tables before the review is applied (read-only)."""
+        selections = self.selections
+        key = self._result_key(selections)
+        if self._tables is None or self._tables_key != key:
+            self._tables = self._read_cached(key) or self._compute(selections)
+            self._tables_key = key
+        return self._tables
+
     @property
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Ward, LGA and state tables (from the review stage on), else empty."""
+        """Every table of the selection (from the review stage on), else empty.
+
+        `ward`, `lga`, `state`, `quality`, `impossible`, and `period` / `trend`
+        when the rows cover several periods / years. After the review choice
+        each of `ward`, `lga` and `state` carries `Review`; the outpatient
+        indicator columns are kept only with `review="add_outpatient"`.
+        """
         if STAGES.index(self.stage) < STAGES.index("review"):
             return {}
-        if self._tables is None:
-            selections = self.selections
-            selection = choices.selection_of(selections)
-            tables = compute(self.table, selection)
-            if selections.get("review") == "add_outpatient":
-                ward = tables["ward"]
-                ward["Outpatient_Positivity"] = outpatient_positivity(
-                    self.table, selection, ward
-                )
-            for table in tables.values():
-                if "review" in selections:
-                    table["Review"] = selections["review"]
-            self._tables = tables
-        return {name: table.copy() for name, table in self._tables.items()}
+        tables = {name: table.copy() for name, table in self._base_tables().items()}
+        review = self.selections.get("review")
+        if review != "add_outpatient":
+            ward = tables["ward"]
+            tables["ward"] = ward.drop(
+                columns=[c for c in OUTPATIENT_COLUMNS if c in ward.columns]
+            )
+        if review is not None:
+            for name in ("ward", "lga", "state"):
+                tables[name]["Review"] = review
+        return tables
 
     @property
     def result(self) -> pd.DataFrame | None:
@@ -429,6 +513,7 @@ class Workflow:
         self._checkpoint = checkpoint
         self._table = table
         self._tables = None
+        self._tables_key = None
         log.info(
             "session %s checkpoint %d in %.3f s",
             _short(self.session_id),
