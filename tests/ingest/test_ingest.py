@@ -297,3 +297,11 @@ def test_placeholder_wards_never_become_wards(ward: str) -> None:
 def test_headers_without_data_rows() -> None:
     with pytest.raises(InputError, match="no data rows"):
         ingest(xlsx(format_a_rows()[:1]), "x.xlsx")
+
+
+def test_a_huge_totals_row_is_dropped_not_refused() -> None:
+    rows = format_a_rows()
+    rows[-1] = [None] * 8 + [20_000_000, 10_000_001, 10, 5, 40, 10]
+    result = ingest(xlsx(rows), "x.xlsx")
+    assert result.summary["totals_rows_dropped"] == 1
+    assert result.table["rdt_tested_u5"].max() == 100.0

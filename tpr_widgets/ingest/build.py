@@ -64,8 +64,9 @@ def _excel_cell(header_row: int, row: int, column: int) -> str:
     return f"{letters}{header_row + row + 2}"
 
 
-def _numbers(raw: RawSheet, position: int) -> pd.Series:
-    series = raw.body[position]
+def _numbers(raw: RawSheet, position: int, rows: pd.Series) -> pd.Series:
+    """The numbers of one count column on the data `rows`, checked cell by cell."""
+    series = raw.body[position][rows]
     is_text = series.map(lambda v: isinstance(v, str)).astype(bool)
     if is_text.any():
         text = series[is_text].str.strip().str.replace(",", "", regex=False)
@@ -142,14 +143,7 @@ def build_table(raw: RawSheet, roles: RoleMap, *, state: str | None) -> Built:
     built = Built(table=pd.DataFrame(), rows_read=len(raw.body))
     body = raw.body
 
-    counts = {}
-    for role in COUNT_ROLES + EXTRA_ROLES:
-        positions = roles.positions.get(role, [])
-        if positions:
-            copies = [_numbers(raw, p) for p in positions]
-            total = pd.concat(copies, axis=1).sum(axis=1, min_count=1)
-            counts[role] = total
-    if not any(role in counts for role in COUNT_ROLES):
+    if not any(role in roles.positions for role in COUNT_ROLES):
         raise InputError(
             "No malaria test columns were found (such as 'Persons presenting with "
             "fever & tested by RDT <5yrs'). The columns found are: "
@@ -199,6 +193,14 @@ def build_table(raw: RawSheet, roles: RoleMap, *, state: str | None) -> Built:
     no_ward = names["ward"].isna() & ~empty & ~totals
     keep = ~(empty | totals | no_ward)
 
+    # Counts are checked on data rows only: a totals row may exceed any bound.
+    counts = {}
+    for role in COUNT_ROLES + EXTRA_ROLES:
+        positions = roles.positions.get(role, [])
+        if positions:
+            copies = [_numbers(raw, p, keep) for p in positions]
+            counts[role] = pd.concat(copies, axis=1).sum(axis=1, min_count=1)
+
     built.empty_rows = int(empty.sum())
     built.totals_rows = int(totals.sum())
     built.rows_without_ward = int(no_ward.sum())
@@ -241,7 +243,7 @@ def build_table(raw: RawSheet, roles: RoleMap, *, state: str | None) -> Built:
 
     for role in COUNT_ROLES + EXTRA_ROLES:
         if role in counts:
-            table[role] = counts[role][keep].to_numpy()
+            table[role] = counts[role].to_numpy()
         elif role in COUNT_ROLES:
             table[role] = np.nan
 
