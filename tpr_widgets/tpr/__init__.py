@@ -96,21 +96,22 @@ def compute(
     `outpatient=True` the ward table carries the outpatient indicator.
     """
     started = time.perf_counter()
-    sums, rows, counts, ids = ward_sums(table, selection)
-    ward = ward_frame(sums, selection, outpatient)
+    pooled = ward_sums(table, selection)
+    rows, counts, ids = pooled.rows, pooled.counts, pooled.ids
+    ward = ward_frame(pooled, selection, outpatient)
     tables = {
         "ward": ward,
-        "lga": aggregate(sums, ["State", "LGA"], selection),
-        "state": aggregate(sums, ["State"], selection),
+        "lga": aggregate(table, pooled, ["state", "lga"], selection),
+        "state": aggregate(table, pooled, ["state"], selection),
         "quality": run_quality(
-            sums,
+            pooled.sums,
             ward,
             selection.include_impossible,
             _wards_without_rows(table, selection, len(ward)),
         ),
         "impossible": impossible_pairs(table, rows, selection),
     }
-    names = sums[["State", "LGA", "WardName"]]
+    names = pooled.names
     if period_count(table, rows) > 1:
         tables["period"] = period_table(table, rows, counts, ids, names, selection)
     if year_count(table, rows) > 1:

@@ -8,7 +8,8 @@ Every rate is 100 x pooled positives / pooled tests of the same rows, rounded to
 
 from __future__ import annotations
 
-from typing import Final
+from dataclasses import dataclass
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -112,14 +113,17 @@ def _distinct(
     return np.bincount(pairs // width, minlength=n).astype(np.int64)
 
 
+Sums = dict[str, np.ndarray]
+
+
 def pool(
     table: pd.DataFrame,
     rows: np.ndarray,
     counts: RowCounts,
     ids: np.ndarray,
     n: int,
-) -> pd.DataFrame:
-    """Sums of one grouping (`ids` per row, `n` groups) as an internal frame."""
+) -> Sums:
+    """Sums of one grouping (`ids` per row, `n` groups), one array per figure."""
     opd_ok = ~np.isnan(counts.outpatient) & (counts.outpatient > 0)
     columns = {
         "t": counts.chosen_tested,
@@ -140,17 +144,22 @@ def pool(
         "opd_p": np.where(opd_ok, counts.chosen_positive, 0.0),
         "opd": np.where(opd_ok, counts.outpatient, 0.0),
     }
-    sums = pd.DataFrame(
-        {
-            name: np.bincount(ids, weights=np.asarray(values, dtype=float), minlength=n)
-            for name, values in columns.items()
-        }
-    )
+    sums = {
+        name: np.bincount(ids, weights=np.asarray(values, dtype=float), minlength=n)
+        for name, values in columns.items()
+    }
     facility, _ = codes_of(table["facility"])
     facility = facility[rows]
     everywhere = np.ones(len(rows), dtype=bool)
-    sums["facilities"] = _distinct(ids, n, facility, everywhere)
-    sums["facilities_reporting"] = _distinct(ids, n, facility, counts.complete)
+    sums["facilities"] = _distinct(ids, n, facility, everywhere).astype(float)
+    sums["facilities_reporting"] = _distinct(ids, n, facility, counts.complete).astype(
+        float
+    )
+    return finish(sums)
+
+
+def finish(sums: Sums) -> Sums:
+    """Add the rates (`tpr`, `completeness`) computed from the summed counts."""
     sums["tpr"] = rate(sums["p"], sums["t"])
     with np.errstate(divide="ignore", invalid="ignore"):
         sums["completeness"] = np.round(100.0 * sums["rows_complete"] / sums["rows"], 2)
@@ -165,31 +174,32 @@ def _names(table: pd.DataFrame, first: np.ndarray) -> dict[str, np.ndarray]:
     }
 
 
-def figures(sums: pd.DataFrame, include_impossible: bool) -> pd.DataFrame:
-    """The public figure columns of a pooled frame, in the ward table's order."""
-    as_int = {name: sums[name].round().astype("int64") for name in _SUMMED}
-    return pd.DataFrame(
-        {
-            "TPR": sums["tpr"],
-            "Tested": as_int["t"],
-            "Positive": as_int["p"],
-            "RDT_Tested": as_int["rdt_t"],
-            "RDT_Positive": as_int["rdt_p"],
-            "RDT_TPR": rate(sums["rdt_p"], sums["rdt_t"]),
-            "Microscopy_Tested": as_int["mic_t"],
-            "Microscopy_Positive": as_int["mic_p"],
-            "Microscopy_TPR": rate(sums["mic_p"], sums["mic_t"]),
-            "Facilities": sums["facilities"].astype("int64"),
-            "Flags": ward_flags(sums, include_impossible),
-            "Facilities_Reporting": sums["facilities_reporting"].astype("int64"),
-            "Rows_Used": as_int["rows_used"],
-            "Rows_Excluded": as_int["rows_excluded"],
-            "Completeness": sums["completeness"],
-            "Outpatient_Positive": as_int["opd_p"],
-            "Outpatient_Attendance": as_int["opd"],
-            "Outpatient_Positivity": rate(sums["opd_p"], sums["opd"]),
-        }
-    )
+def figures(sums: Sums, include_impossible: bool) -> dict[str, Any]:
+    """The public figure columns of pooled sums, in the ward table's order."""
+
+    def whole(name: str) -> np.ndarray:
+        return np.rint(sums[name]).astype(np.int64)
+
+    return {
+        "TPR": sums["tpr"],
+        "Tested": whole("t"),
+        "Positive": whole("p"),
+        "RDT_Tested": whole("rdt_t"),
+        "RDT_Positive": whole("rdt_p"),
+        "RDT_TPR": rate(sums["rdt_p"], sums["rdt_t"]),
+        "Microscopy_Tested": whole("mic_t"),
+        "Microscopy_Positive": whole("mic_p"),
+        "Microscopy_TPR": rate(sums["mic_p"], sums["mic_t"]),
+        "Facilities": whole("facilities"),
+        "Flags": ward_flags(sums, include_impossible),
+        "Facilities_Reporting": whole("facilities_reporting"),
+        "Rows_Used": whole("rows_used"),
+        "Rows_Excluded": whole("rows_excluded"),
+        "Completeness": sums["completeness"],
+        "Outpatient_Positive": whole("opd_p"),
+        "Outpatient_Attendance": whole("opd"),
+        "Outpatient_Positivity": rate(sums["opd_p"], sums["opd"]),
+    }
 
 
 def label(frame: pd.DataFrame, selection: Selection) -> None:
@@ -200,30 +210,57 @@ def label(frame: pd.DataFrame, selection: Selection) -> None:
     frame["Period"] = selection.period
 
 
-def ward_sums(
-    table: pd.DataFrame, selection: Selection
-) -> tuple[pd.DataFrame, np.ndarray, RowCounts, np.ndarray]:
-    """(pooled ward frame with names, selected rows, their counts, ward ids)."""
+@dataclass(frozen=True)
+class Pooled:
+    """A selection's rows, their counts and their ward sums."""
+
+    rows: np.ndarray
+    counts: RowCounts
+    ids: np.ndarray  # ward id per selected row
+    sums: Sums  # per ward
+    names: dict[str, np.ndarray]  # State, LGA, WardName per ward
+    first: np.ndarray  # one table position per ward
+
+
+def ward_sums(table: pd.DataFrame, selection: Selection) -> Pooled:
+    """Select, count and pool a selection's rows by ward."""
     rows = selected(table, selection)
     counts = row_counts(table, rows, selection)
     ids, n, first = group_ids(table, rows, ["state", "lga", "ward"])
     sums = pool(table, rows, counts, ids, n)
-    for name, values in _names(table, first).items():
-        sums[name] = values
-    return sums, rows, counts, ids
+    return Pooled(rows, counts, ids, sums, _names(table, first), first)
+
+
+def _frame(
+    names: dict[str, np.ndarray], body: dict[str, Any], columns: list[str]
+) -> pd.DataFrame:
+    frame = pd.DataFrame({**names, **body})
+    return frame[[c for c in columns if c in frame.columns]]
 
 
 def ward_frame(
-    sums: pd.DataFrame, selection: Selection, outpatient: bool = False
+    pooled: Pooled, selection: Selection, outpatient: bool = False
 ) -> pd.DataFrame:
-    """The ward table from the pooled ward frame, sorted by state, LGA, ward."""
-    body = figures(sums, selection.include_impossible)
-    ward = pd.concat([sums[["State", "LGA", "WardName"]], body], axis=1)
-    label(ward, selection)
+    """The ward table from the pooled wards, sorted by state, LGA, ward."""
+    body = figures(pooled.sums, selection.include_impossible)
+    order = np.lexsort(
+        (pooled.names["WardName"], pooled.names["LGA"], pooled.names["State"])
+    )
+    names = {k: v[order] for k, v in pooled.names.items()}
+    body = {k: np.asarray(v)[order] for k, v in body.items()}
+    for name in ("Facility_Level", "Age_Group", "Test_Method", "Period"):
+        body[name] = np.full(len(order), _selection_value(selection, name))
     extra = QUALITY_COLUMNS + (OUTPATIENT_COLUMNS if outpatient else [])
-    ward = ward[WARD_COLUMNS + extra]
-    order = np.lexsort((ward["WardName"], ward["LGA"], ward["State"]))
-    return ward.iloc[order].reset_index(drop=True)
+    return _frame(names, body, WARD_COLUMNS + extra)
+
+
+def _selection_value(selection: Selection, column: str) -> str:
+    return {
+        "Facility_Level": selection.facility_level,
+        "Age_Group": selection.age_group,
+        "Test_Method": selection.method_label,
+        "Period": selection.period,
+    }[column]
 
 
 def ward_table(
@@ -235,34 +272,77 @@ def ward_table(
     and `Completeness` (%), and with `outpatient=True` the outpatient indicator
     (`Outpatient_Positive`, `Outpatient_Attendance`, `Outpatient_Positivity`).
     """
-    sums, *_ = ward_sums(table, selection)
-    return ward_frame(sums, selection, outpatient)
+    return ward_frame(ward_sums(table, selection), selection, outpatient)
 
 
-def aggregate(sums: pd.DataFrame, by: list[str], selection: Selection) -> pd.DataFrame:
-    """Pool the ward frame to LGA (`["State", "LGA"]`) or state (`["State"]`).
+_AREA_COLUMNS: Final = [
+    "State",
+    "LGA",
+    "Wards",
+    "Wards_With_Tests",
+    "TPR",
+    "Tested",
+    "Positive",
+    "RDT_Tested",
+    "RDT_Positive",
+    "RDT_TPR",
+    "Microscopy_Tested",
+    "Microscopy_Positive",
+    "Microscopy_TPR",
+    "Facilities",
+    "Facilities_Reporting",
+    "Rows_Used",
+    "Rows_Excluded",
+    "Completeness",
+    "Mean_Ward_TPR",
+    "Facility_Level",
+    "Age_Group",
+    "Test_Method",
+    "Period",
+]
+
+
+def aggregate(
+    table: pd.DataFrame, pooled: Pooled, by: list[str], selection: Selection
+) -> pd.DataFrame:
+    """Pool the wards to LGA (`["state", "lga"]`) or state (`["state"]`).
 
     Counts are summed and divided once; `Mean_Ward_TPR` is the plain mean of the
     ward rates, a labelled descriptive figure only.
     """
-    grouped = sums.groupby(by, sort=True)
-    pooled = grouped[[*_SUMMED, "facilities", "facilities_reporting"]].sum()
-    pooled["tpr"] = rate(pooled["p"], pooled["t"])
-    with np.errstate(divide="ignore", invalid="ignore"):
-        pooled["completeness"] = np.round(
-            100.0 * pooled["rows_complete"] / pooled["rows"], 2
-        )
-    body = figures(pooled.reset_index(drop=True), selection.include_impossible)
-    body.index = pooled.index
-    with_tests = (sums["t"] > 0).groupby([sums[k] for k in by], sort=True).sum()
-    out = pd.DataFrame(
-        {"Wards": grouped.size(), "Wards_With_Tests": with_tests.astype("int64")}
+    ids, n, first = group_ids(table, pooled.first, by)
+    sums = finish(
+        {
+            name: np.bincount(ids, weights=pooled.sums[name], minlength=n)
+            for name in (*_SUMMED, "facilities", "facilities_reporting")
+        }
     )
-    out = pd.concat([out, body.drop(columns=["Flags", *OUTPATIENT_COLUMNS])], axis=1)
-    out["Mean_Ward_TPR"] = grouped["tpr"].mean().round(2)
-    out = out.reset_index()
-    label(out, selection)
-    return out
+    body = figures(sums, selection.include_impossible)
+    ward_tpr = pooled.sums["tpr"]
+    rated = ~np.isnan(ward_tpr)
+    wards = np.bincount(ids, minlength=n)
+    with_tests = np.bincount(ids, weights=pooled.sums["t"] > 0, minlength=n)
+    rated_count = np.bincount(ids, weights=rated, minlength=n)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        total = np.bincount(ids, weights=np.where(rated, ward_tpr, 0.0), minlength=n)
+        mean = np.round(np.where(rated_count > 0, total / rated_count, np.nan), 2)
+    names = {
+        "State": table["state"].to_numpy()[first].astype(str),
+        "LGA": table["lga"].to_numpy()[first].astype(str),
+    }
+    body |= {
+        "Wards": wards.astype(np.int64),
+        "Wards_With_Tests": with_tests.astype(np.int64),
+        "Mean_Ward_TPR": mean,
+    }
+    if "lga" not in by:
+        del names["LGA"]
+    order = np.lexsort(tuple(reversed(list(names.values()))))
+    names = {k: v[order] for k, v in names.items()}
+    body = {k: np.asarray(v)[order] for k, v in body.items()}
+    for name in ("Facility_Level", "Age_Group", "Test_Method", "Period"):
+        body[name] = np.full(n, _selection_value(selection, name))
+    return _frame(names, body, _AREA_COLUMNS)
 
 
 def above_threshold(ward: pd.DataFrame, threshold: float = HIGH_TPR) -> pd.DataFrame:

@@ -86,7 +86,7 @@ def period_table(
     rows: np.ndarray,
     counts: RowCounts,
     ward_ids: np.ndarray,
-    ward_names: pd.DataFrame,
+    ward_names: dict[str, np.ndarray],
     selection: Selection,
 ) -> pd.DataFrame:
     """One row per (ward, period) with rows, pooled within the period."""
@@ -97,15 +97,16 @@ def period_table(
     ward_of = uniques // (len(names) + 1)
     period_of = uniques % (len(names) + 1) - 1
     body = figures(sums, selection.include_impossible)
+    period_names = np.array([*names, ""], dtype=object)
     frame = pd.DataFrame(
         {
-            "State": ward_names["State"].to_numpy()[ward_of],
-            "LGA": ward_names["LGA"].to_numpy()[ward_of],
-            "WardName": ward_names["WardName"].to_numpy()[ward_of],
-            "Period": [names[c] if c >= 0 else "" for c in period_of],
+            "State": ward_names["State"][ward_of],
+            "LGA": ward_names["LGA"][ward_of],
+            "WardName": ward_names["WardName"][ward_of],
+            "Period": period_names[period_of],
+            **body,
         }
-    )
-    frame = pd.concat([frame, body], axis=1)[PERIOD_COLUMNS]
+    )[PERIOD_COLUMNS]
     frame["Facility_Level"] = selection.facility_level
     frame["Age_Group"] = selection.age_group
     frame["Test_Method"] = selection.method_label
@@ -120,7 +121,7 @@ def trend_table(
     rows: np.ndarray,
     counts: RowCounts,
     ward_ids: np.ndarray,
-    ward_names: pd.DataFrame,
+    ward_names: dict[str, np.ndarray],
 ) -> pd.DataFrame:
     """Per ward: the yearly pooled rates' straight-line slope and relative change."""
     codes, names = _period_codes(table, rows)
@@ -158,9 +159,9 @@ def trend_table(
     wards = n.index.to_numpy(dtype=np.int64)
     out = pd.DataFrame(
         {
-            "State": ward_names["State"].to_numpy()[wards],
-            "LGA": ward_names["LGA"].to_numpy()[wards],
-            "WardName": ward_names["WardName"].to_numpy()[wards],
+            "State": ward_names["State"][wards],
+            "LGA": ward_names["LGA"][wards],
+            "WardName": ward_names["WardName"][wards],
             "Years": n.to_numpy(dtype=np.int64),
             "First_Year": first["year"].to_numpy(dtype=np.int64),
             "Last_Year": last["year"].to_numpy(dtype=np.int64),

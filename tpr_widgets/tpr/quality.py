@@ -8,6 +8,7 @@ stands on.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, Final
 
 import numpy as np
@@ -32,21 +33,21 @@ FLAG_CODES: Final = {
 }
 
 
-def ward_flags(sums: pd.DataFrame, include_impossible: bool) -> list[str]:
-    """The `Flags` value for each row of a pooled table (see `engine._pool`)."""
+def ward_flags(sums: Mapping[str, np.ndarray], include_impossible: bool) -> list[str]:
+    """The `Flags` value for each group of pooled sums (see `engine.pool`)."""
     impossible_code = (
         "POS_GT_TESTED_INCLUDED" if include_impossible else "POS_GT_TESTED"
     )
     flags = []
     for tested, reported, impossible, fever, opd, mixed, complete, rate in zip(
-        sums["t"].to_numpy(),
-        sums["rows_reported"].to_numpy(),
-        sums["impossible"].to_numpy(),
-        sums["over_fever"].to_numpy(),
-        sums["over_attendance"].to_numpy(),
-        sums["mixed"].to_numpy(),
-        sums["completeness"].to_numpy(),
-        sums["tpr"].to_numpy(),
+        sums["t"].tolist(),
+        sums["rows_reported"].tolist(),
+        sums["impossible"].tolist(),
+        sums["over_fever"].tolist(),
+        sums["over_attendance"].tolist(),
+        sums["mixed"].tolist(),
+        sums["completeness"].tolist(),
+        sums["tpr"].tolist(),
         strict=True,
     ):
         codes = []
@@ -73,7 +74,7 @@ def ward_flags(sums: pd.DataFrame, include_impossible: bool) -> list[str]:
 
 
 def run_quality(
-    sums: pd.DataFrame,
+    sums: Mapping[str, np.ndarray],
     ward: pd.DataFrame,
     include_impossible: bool,
     wards_without_rows: int,
