@@ -26,6 +26,15 @@ OUTPATIENT: Final = "outpatient"
 ATTENDANCE: Final = "general_attendance"
 
 
+def labels(series: pd.Series, positions: np.ndarray) -> np.ndarray:
+    """The text values of a column at `positions` (without decoding the rest)."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        names = np.asarray(series.cat.categories.astype(str), dtype=object)
+        codes = series.cat.codes.to_numpy()[positions]
+        return np.where(codes >= 0, names[codes], "")
+    return np.asarray(series.to_numpy()[positions]).astype(str)
+
+
 def fever_role(age: str) -> str:
     """The canonical column of persons with fever for an age group."""
     return f"fever_{age}"
@@ -148,11 +157,11 @@ def impossible_pairs(
             parts.append(
                 pd.DataFrame(
                     {
-                        "State": table["state"].to_numpy()[at].astype(str),
-                        "LGA": table["lga"].to_numpy()[at].astype(str),
-                        "WardName": table["ward"].to_numpy()[at].astype(str),
-                        "Facility": table["facility"].to_numpy()[at].astype(str),
-                        "Period": table["period"].to_numpy()[at].astype(str),
+                        "State": labels(table["state"], at),
+                        "LGA": labels(table["lga"], at),
+                        "WardName": labels(table["ward"], at),
+                        "Facility": labels(table["facility"], at),
+                        "Period": labels(table["period"], at),
                         "Method": method,
                         "Age_Group": age,
                         "Tested": np.nan_to_num(t[bad]).astype("int64"),

@@ -14,7 +14,7 @@ from typing import Any, Final
 import numpy as np
 import pandas as pd
 
-from tpr_widgets.tpr.counts import RowCounts, row_counts
+from tpr_widgets.tpr.counts import RowCounts, labels, row_counts
 from tpr_widgets.tpr.quality import HIGH_TPR, ward_flags
 from tpr_widgets.tpr.selection import Selection, selected
 
@@ -168,9 +168,9 @@ def finish(sums: Sums) -> Sums:
 
 def _names(table: pd.DataFrame, first: np.ndarray) -> dict[str, np.ndarray]:
     return {
-        "State": table["state"].to_numpy()[first].astype(str),
-        "LGA": table["lga"].to_numpy()[first].astype(str),
-        "WardName": table["ward"].to_numpy()[first].astype(str),
+        "State": labels(table["state"], first),
+        "LGA": labels(table["lga"], first),
+        "WardName": labels(table["ward"], first),
     }
 
 
@@ -327,8 +327,8 @@ def aggregate(
         total = np.bincount(ids, weights=np.where(rated, ward_tpr, 0.0), minlength=n)
         mean = np.round(np.where(rated_count > 0, total / rated_count, np.nan), 2)
     names = {
-        "State": table["state"].to_numpy()[first].astype(str),
-        "LGA": table["lga"].to_numpy()[first].astype(str),
+        "State": labels(table["state"], first),
+        "LGA": labels(table["lga"], first),
     }
     body |= {
         "Wards": wards.astype(np.int64),

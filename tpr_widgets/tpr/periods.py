@@ -110,9 +110,12 @@ def period_table(
     frame["Facility_Level"] = selection.facility_level
     frame["Age_Group"] = selection.age_group
     frame["Test_Method"] = selection.method_label
-    order = np.lexsort(
-        (frame["Period"], frame["WardName"], frame["LGA"], frame["State"])
-    )
+    # Sort by integer ranks: the wards' name order, then the period order.
+    ward_rank = np.empty(len(ward_names["State"]), dtype=np.int64)
+    ward_rank[
+        np.lexsort((ward_names["WardName"], ward_names["LGA"], ward_names["State"]))
+    ] = np.arange(len(ward_rank))
+    order = np.lexsort((period_of, ward_rank[ward_of]))
     return frame.iloc[order].reset_index(drop=True)
 
 

@@ -33,44 +33,46 @@ FLAG_CODES: Final = {
 }
 
 
-def ward_flags(sums: Mapping[str, np.ndarray], include_impossible: bool) -> list[str]:
+def _join(out: np.ndarray, mask: np.ndarray, piece: np.ndarray | str) -> np.ndarray:
+    """Append `piece` (with `;` where needed) to the codes where `mask` holds."""
+    if not mask.any():
+        return out
+    sep = np.where(out != "", ";", "")
+    joined: np.ndarray = np.where(mask, out + sep + piece, out)
+    return joined
+
+
+def _counted(code: str, values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    piece = np.full(len(values), "", dtype=object)
+    piece[mask] = [f"{code}:{int(v)}" for v in values[mask]]
+    return piece
+
+
+def ward_flags(sums: Mapping[str, np.ndarray], include_impossible: bool) -> np.ndarray:
     """The `Flags` value for each group of pooled sums (see `engine.pool`)."""
-    impossible_code = (
-        "POS_GT_TESTED_INCLUDED" if include_impossible else "POS_GT_TESTED"
-    )
-    flags = []
-    for tested, reported, impossible, fever, opd, mixed, complete, rate in zip(
-        sums["t"].tolist(),
-        sums["rows_reported"].tolist(),
-        sums["impossible"].tolist(),
-        sums["over_fever"].tolist(),
-        sums["over_attendance"].tolist(),
-        sums["mixed"].tolist(),
-        sums["completeness"].tolist(),
-        sums["tpr"].tolist(),
-        strict=True,
+    tested = np.asarray(sums["t"])
+    reported = np.asarray(sums["rows_reported"]) > 0
+    rate = np.asarray(sums["tpr"])
+    out = np.full(len(tested), "", dtype=object)
+    out = _join(out, ~reported, "NO_DATA")
+    out = _join(out, reported & (tested == 0), "NO_TESTS")
+    out = _join(out, (tested > 0) & (tested < FEW_TESTS), "FEW_TESTS")
+    impossible = "POS_GT_TESTED_INCLUDED" if include_impossible else "POS_GT_TESTED"
+    for code, name in (
+        (impossible, "impossible"),
+        ("TESTED_GT_FEVER", "over_fever"),
+        ("OPD_GT_ATTENDANCE", "over_attendance"),
+        ("MAX_MIXED", "mixed"),
     ):
-        codes = []
-        if reported == 0:
-            codes.append("NO_DATA")
-        elif tested == 0:
-            codes.append("NO_TESTS")
-        elif tested < FEW_TESTS:
-            codes.append("FEW_TESTS")
-        if impossible:
-            codes.append(f"{impossible_code}:{int(impossible)}")
-        if fever:
-            codes.append(f"TESTED_GT_FEVER:{int(fever)}")
-        if opd:
-            codes.append(f"OPD_GT_ATTENDANCE:{int(opd)}")
-        if mixed:
-            codes.append(f"MAX_MIXED:{int(mixed)}")
-        if reported and complete < LOW_COMPLETENESS:
-            codes.append("LOW_COMPLETENESS")
-        if rate == rate and rate > HIGH_TPR:
-            codes.append("TPR_GT_50")
-        flags.append(";".join(codes))
-    return flags
+        values = np.asarray(sums[name])
+        mask = values > 0
+        if mask.any():
+            out = _join(out, mask, _counted(code, values, mask))
+    low = reported & (np.asarray(sums["completeness"]) < LOW_COMPLETENESS)
+    out = _join(out, low, "LOW_COMPLETENESS")
+    with np.errstate(invalid="ignore"):
+        out = _join(out, rate > HIGH_TPR, "TPR_GT_50")
+    return out
 
 
 def run_quality(
