@@ -84,6 +84,10 @@ def _methods(test_method: str) -> tuple[str, ...]:
     return METHODS if test_method == "both" else (test_method,)
 
 
+def _join(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
+
+
 def rows_for(table: pd.DataFrame, selections: dict[str, Any]) -> pd.DataFrame:
     """The rows matching the choices made so far (state, level, period)."""
     mask = np.ones(len(table), dtype=bool)
@@ -169,14 +173,34 @@ def level_options(table: pd.DataFrame, selections: dict[str, Any]) -> list[Optio
         }
         recommended = level == "primary" and primary_share >= PRIMARY_SHARE
         note = "few records" if share < 0.05 else ""
+        if figures["tests"] == 0:
+            note = "no tests recorded"
+        if recommended:
+            note = _join(
+                f"recommended: {100 * share:.0f} % of records, closest to "
+                "community transmission",
+                note,
+            )
         options.append(Option(level, LEVEL_LABELS[level], recommended, figures, note))
     everything = {
         "records": total,
         "facilities": _facilities(rows),
         **_tests(rows, METHODS, AGE_GROUPS),
     }
+    all_note = (
+        f"recommended: primary facilities hold only {100 * primary_share:.0f} % of "
+        "records"
+        if primary_share < PRIMARY_SHARE
+        else ""
+    )
     options.append(
-        Option("all", LEVEL_LABELS["all"], primary_share < PRIMARY_SHARE, everything)
+        Option(
+            "all",
+            LEVEL_LABELS["all"],
+            primary_share < PRIMARY_SHARE,
+            everything,
+            all_note,
+        )
     )
     return options
 
@@ -194,16 +218,28 @@ def age_options(table: pd.DataFrame, selections: dict[str, Any]) -> list[Option]
             figures[f"{method}_positivity"] = counts["positivity"]
         figures.update(_tests(rows, METHODS, ages))
         note = ""
+        completeness = max(figures[f"{m}_completeness"] for m in METHODS)
+        figures["completeness"] = completeness
         if figures["tests"] == 0:
             note = "no tests recorded"
-        elif figures["rdt_completeness"] < LITTLE_DATA:
-            note = "little data"
+        elif completeness < LITTLE_DATA:
+            note = f"little data: tested counts in {100 * completeness:.0f} % of rows"
         options.append(Option(age, AGE_LABELS[age], figures=figures, note=note))
     with_data = [o for o in options if o.figures["tests"] > 0 and o.value != "all"]
     pick = next((o for o in with_data if o.value == "u5"), None) or next(
         iter(with_data), None
     )
-    return [Option(o.value, o.label, o is pick, o.figures, o.note) for o in options]
+    reason = "recommended: under-5s carry the highest risk of severe malaria"
+    return [
+        Option(
+            o.value,
+            o.label,
+            o is pick,
+            o.figures,
+            _join(reason, o.note) if o is pick and o.value == "u5" else o.note,
+        )
+        for o in options
+    ]
 
 
 def method_options(table: pd.DataFrame, selections: dict[str, Any]) -> list[Option]:
@@ -217,6 +253,13 @@ def method_options(table: pd.DataFrame, selections: dict[str, Any]) -> list[Opti
             "completeness": max(_completeness(rows, m, ages) for m in methods),
         }
         note = "no tests recorded" if figures["tests"] == 0 else ""
+        if not note and figures["completeness"] < LITTLE_DATA:
+            note = (
+                f"little data: tested counts in {100 * figures['completeness']:.0f} "
+                "% of rows"
+            )
+        if method == "both":
+            note = _join("recommended: every test event counts, once", note)
         options.append(
             Option(method, METHOD_LABELS[method], method == "both", figures, note)
         )
@@ -231,6 +274,8 @@ def period_options(table: pd.DataFrame, selections: dict[str, Any]) -> list[Opti
     periods.sort()
     first, last = (periods[0], periods[-1]) if periods else ("", "")
     label = f"All periods ({first} to {last})" if first != last else f"All ({first})"
+    if len({p[:4] for p in periods}) > 1:
+        label += ", with a trend per ward"
     options = [
         Option(
             "all",
@@ -247,21 +292,16 @@ def period_options(table: pd.DataFrame, selections: dict[str, Any]) -> list[Opti
     if len(periods) > 1:
         for year in years:
             year_rows = rows[period_mask(rows["period"], year)]
-            count = len({p for p in periods if p.startswith(year)})
-            options.append(
-                Option(
-                    year,
-                    f"Year {year}",
-                    figures={
-                        "records": len(year_rows),
-                        "periods": count,
-                        **_tests(year_rows, methods, ages),
-                    },
-                    note="part of the year only"
-                    if 1 < count < 12 or count == 1
-                    else "",
-                )
-            )
+            months = len({p for p in periods if p.startswith(year) and len(p) == 7})
+            figures = {
+                "records": len(year_rows),
+                "periods": max(months, 1),
+                **_tests(year_rows, methods, ages),
+            }
+            note = f"{months} months only" if 0 < months < 12 else ""
+            if figures["tests"] == 0:
+                note = "no tests recorded"
+            options.append(Option(year, f"Year {year}", figures=figures, note=note))
     return options
 
 
