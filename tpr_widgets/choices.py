@@ -302,6 +302,36 @@ def period_options(table: pd.DataFrame, selections: dict[str, Any]) -> list[Opti
             if figures["tests"] == 0:
                 note = "no tests recorded"
             options.append(Option(year, f"Year {year}", figures=figures, note=note))
+            if months > 1:
+                options += _half_years(rows, periods, year, methods, ages)
+    return options
+
+
+_HALVES: Final = (("01", "06", "January to June"), ("07", "12", "July to December"))
+
+
+def _half_years(
+    rows: pd.DataFrame,
+    periods: list[str],
+    year: str,
+    methods: tuple[str, ...],
+    ages: tuple[str, ...],
+) -> list[Option]:
+    """The two half-years of a year of monthly data, as period ranges."""
+    options = []
+    for first, last, words in _HALVES:
+        spec = f"{year}-{first}:{year}-{last}"
+        months = [p for p in periods if f"{year}-{first}" <= p <= f"{year}-{last}"]
+        if not months or len(months) == len([p for p in periods if p[:4] == year]):
+            continue  # no rows, or the half is the whole year already offered
+        half = rows[period_mask(rows["period"], spec)]
+        figures = {
+            "records": len(half),
+            "periods": len(months),
+            **_tests(half, methods, ages),
+        }
+        note = "no tests recorded" if figures["tests"] == 0 else ""
+        options.append(Option(spec, f"{words} {year}", figures=figures, note=note))
     return options
 
 

@@ -442,7 +442,8 @@ class Workflow:
             tables = self._read_cached(key)
         ref = data.get(result_cache.PREFIX + key)
         if tables is None or ref is None:
-            tables = self._compute(state["selections"])
+            if tables is None:
+                tables = self._compute(state["selections"])
             ref = self._store.write_data(self.session_id, tables)
         data, order = result_cache.remember(
             data, state.get("cached_results", []), key, ref

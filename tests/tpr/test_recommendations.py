@@ -60,3 +60,25 @@ def test_level_all_is_recommended_when_primary_does_not_dominate() -> None:
         levels["all"].note
         == "recommended: primary facilities hold only 50 % of records"
     )
+
+
+def test_period_stage_offers_all_years_and_half_year_ranges() -> None:
+    from tests.tpr.test_periods import three_years
+
+    offered = choices.period_options(table(three_years()), {"age_group": "u5"})
+    values = [o.value for o in offered]
+    # 2022 has rows in March and July: its halves are real ranges. 2023 and
+    # 2024 have rows in one half only, which would repeat the year.
+    assert values == [
+        "all",
+        "2022",
+        "2022-01:2022-06",
+        "2022-07:2022-12",
+        "2023",
+        "2024",
+    ]
+    assert offered[0].recommended and "trend" in offered[0].label
+    half = offered[2]
+    assert half.label == "January to June 2022"
+    # Afon 50 tested / 10 positive in March 2022; Bode reported zeros.
+    assert (half.figures["tests"], half.figures["positivity"]) == (50, 20.0)
