@@ -236,6 +236,22 @@ class App(widgets.VBox):  # type: ignore[misc]
             parts.insert(0, widgets.HTML(summary))
         return [*parts, self._nav(next_button)]
 
+    def _summary_html(self) -> str:
+        s = self.workflow.summary
+        periods = s.get("periods", {})
+        notes = "".join(f"<li>{render.esc(n)}</li>" for n in s.get("notes", []))
+        places = (
+            f"{len(s.get('states', {}))} state(s), {s.get('lgas', 0):,} LGAs and "
+            f"{s.get('wards', 0):,} wards"
+        )
+        span = f"{periods.get('first')} to {periods.get('last')}"
+        return (
+            f"<p>Found <b>{s.get('records', 0):,}</b> facility-month records from "
+            f"<b>{s.get('facilities', 0):,}</b> facilities in {render.esc(places)}, "
+            f"{periods.get('count', 0)} periods ({render.esc(span)}).</p>"
+            + (f"<ul>{notes}</ul>" if notes else "")
+        )
+
     def _review_html(self) -> str:
         """The wards above 50 % with the figures to judge them, and the exclusions."""
         wf = self.workflow
@@ -278,22 +294,6 @@ class App(widgets.VBox):  # type: ignore[misc]
             )
         shown = high[columns] if len(high) else high
         return text + render.frame_table(shown, 100)
-
-    def _summary_html(self) -> str:
-        s = self.workflow.summary
-        periods = s.get("periods", {})
-        notes = "".join(f"<li>{render.esc(n)}</li>" for n in s.get("notes", []))
-        places = (
-            f"{len(s.get('states', {}))} state(s), {s.get('lgas', 0):,} LGAs and "
-            f"{s.get('wards', 0):,} wards"
-        )
-        span = f"{periods.get('first')} to {periods.get('last')}"
-        return (
-            f"<p>Found <b>{s.get('records', 0):,}</b> facility-month records from "
-            f"<b>{s.get('facilities', 0):,}</b> facilities in {render.esc(places)}, "
-            f"{periods.get('count', 0)} periods ({render.esc(span)}).</p>"
-            + (f"<ul>{notes}</ul>" if notes else "")
-        )
 
     def _results_panel(self) -> list[widgets.Widget]:
         wf = self.workflow
