@@ -43,6 +43,7 @@ PERIOD_COLUMNS: Final = [
     "Completeness",
     "Flags",
 ]
+SELECTION_COLUMNS: Final = ("Facility_Level", "Age_Group", "Test_Method")
 TREND_COLUMNS: Final = [
     "State",
     "LGA",
@@ -116,7 +117,14 @@ def period_table(
         np.lexsort((ward_names["WardName"], ward_names["LGA"], ward_names["State"]))
     ] = np.arange(len(ward_rank))
     order = np.lexsort((period_of, ward_rank[ward_of]))
-    return frame.iloc[order].reset_index(drop=True)
+    frame = frame.iloc[order].reset_index(drop=True)
+    # Names repeat once per period: categoricals keep the cached result small.
+    for column in ("State", "LGA", "WardName", "Period", "Flags", *SELECTION_COLUMNS):
+        frame[column] = frame[column].astype("category")
+    for column in frame.columns:
+        if frame[column].dtype == np.int64:  # counts of one ward-period fit
+            frame[column] = frame[column].astype(np.int32)
+    return frame
 
 
 def trend_table(
