@@ -248,3 +248,33 @@ def test_national_view_keeps_every_state_and_pools_each() -> None:
     assert list(tables["ward"]["State"]) == ["Kwara", "Osun"]
     assert list(tables["state"]["TPR"]) == [80.0, 50.0]
     assert list(tables["lga"]["LGA"]) == ["Asa", "Iwo"]
+
+
+@pytest.mark.parametrize(
+    ("method", "combine", "age"),
+    [("both", "sum", "all"), ("both", "max", "u5"), ("microscopy", "sum", "pw")],
+)
+def test_every_reported_rate_is_its_own_positives_over_its_own_tests(
+    method: str, combine: str, age: str
+) -> None:
+    from tests.conftest import SAMPLE_A
+    from tpr_widgets.ingest import ingest
+
+    canonical = ingest(SAMPLE_A.read_bytes(), SAMPLE_A.name).table
+    selection = Selection(
+        state="all", age_group=age, test_method=method, combine=combine
+    )
+    tables = compute(canonical, selection)
+    pairs = [("TPR", "Positive", "Tested"), ("RDT_TPR", "RDT_Positive", "RDT_Tested")]
+    pairs.append(("Microscopy_TPR", "Microscopy_Positive", "Microscopy_Tested"))
+    for name in ("ward", "lga", "state", "period"):
+        frame = tables[name]
+        for rate, positive, tested in pairs:
+            with_tests = frame[tested] > 0
+            want = (100 * frame[positive] / frame[tested])[with_tests].round(2)
+            assert (frame.loc[with_tests, rate] - want).abs().max() < 0.006, name
+            assert frame.loc[~with_tests, rate].isna().all(), name
+    # The LGA and state tables add up to the ward table.
+    for name in ("lga", "state"):
+        assert tables[name]["Tested"].sum() == tables["ward"]["Tested"].sum()
+        assert tables[name]["Positive"].sum() == tables["ward"]["Positive"].sum()
