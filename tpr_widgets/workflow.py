@@ -10,8 +10,8 @@ its data exactly as they were.
 The state is small JSON (stage, selections, summary, column roles, file
 fingerprint, references to data); the canonical table and the uploaded bytes are
 data files written once per upload. Results are cached as data files too (see
-`result_cache`), written in the commit of the choice that reaches the review
-stage, so any process can resume any session at any stage without recomputing.
+`results`), written in the commit of the choice that reaches the review stage,
+so any process can resume any session at any stage without recomputing.
 """
 
 from __future__ import annotations
@@ -26,13 +26,13 @@ from typing import Any, Final, cast
 
 import pandas as pd
 
-from tpr_widgets import choices, result_cache
+from tpr_widgets import choices
 from tpr_widgets.choices import Option
 from tpr_widgets.errors import InputError
 from tpr_widgets.ingest import ingest
+from tpr_widgets.results import Results
 from tpr_widgets.store import Checkpoint, Store, open_store, validate_session_id
 from tpr_widgets.store.jsonsafe import to_jsonable
-from tpr_widgets.tpr import OUTPATIENT_COLUMNS, above_threshold, compute
 from tpr_widgets.vocab import ALL_ROLES, COMBINE_CHOICES, STAGES, canonical_state
 
 __all__ = ["Option", "Workflow"]
@@ -72,7 +72,7 @@ def _empty_state() -> dict[str, Any]:
     }
 
 
-class Workflow:
+class Workflow(Results):
     """One user's session: stages, choices, results, checkpointed on every change.
 
     Create with `Workflow.new(root)` or `Workflow.resume(root, session_id)`;
@@ -393,106 +393,6 @@ class Workflow:
             state["selections"][state["stage"]] = offered[0].value
             state["passed"] = [*state.get("passed", []), state["stage"]]
             state["stage"] = STAGES[STAGES.index(state["stage"]) + 1]
-
-    # -- results ----------------------------------------------------------------
-
-    def _result_key(self, selections: Mapping[str, Any]) -> str:
-        """The cache key of the tables for `selections` (the review is applied
-        on top of them, so it is not part of the key)."""
-        fingerprint = self._checkpoint.data.get("table", "")
-        base = {k: v for k, v in selections.items() if k != "review"}
-        return result_cache.result_key(fingerprint, base)
-
-    def _compute(self, selections: Mapping[str, Any]) -> dict[str, pd.DataFrame]:
-        selection = choices.selection_of(dict(selections))
-        outpatient = "outpatient" in self.table.columns
-        return compute(self.table, selection, outpatient=outpatient)
-
-    def _read_cached(self, key: str) -> dict[str, pd.DataFrame] | None:
-        ref = self._checkpoint.data.get(result_cache.PREFIX + key)
-        if ref is None:
-            return None
-        found = self._store.read_data(self.session_id, ref)
-        if not isinstance(found, dict) or not all(
-            isinstance(v, pd.DataFrame) for v in found.values()
-        ):
-            log.warning(
-                "session %s: a cached result is not tables; recomputing",
-                _short(self.session_id),
-            )
-            return None
-        return cast(dict[str, pd.DataFrame], found)
-
-    def _cached_results(
-        self, state: dict[str, Any]
-    ) -> tuple[dict[str, str], dict[str, pd.DataFrame] | None, str | None]:
-        """The data mapping for `state`, with its results cached when it has any.
-
-        From the review stage on, the tables of the new selections are taken
-        from the cache or computed and written, and their ref is recorded in
-        the mapping (and the use order in `state`), bounded by the cache limit.
-        """
-        data = dict(self._checkpoint.data)
-        if STAGES.index(state["stage"]) < STAGES.index("review"):
-            return data, None, None
-        key = self._result_key(state["selections"])
-        if key == self._tables_key and self._tables is not None:
-            tables: dict[str, pd.DataFrame] | None = self._tables
-        else:
-            tables = self._read_cached(key)
-        ref = data.get(result_cache.PREFIX + key)
-        if tables is None or ref is None:
-            if tables is None:
-                tables = self._compute(state["selections"])
-            ref = self._store.write_data(self.session_id, tables)
-        data, order = result_cache.remember(
-            data, state.get("cached_results", []), key, ref
-        )
-        state["cached_results"] = order
-        return data, tables, key
-
-    def _base_tables(self) -> dict[str, pd.DataFrame]:
-        """The selection's tables before the review is applied (read-only)."""
-        selections = self.selections
-        key = self._result_key(selections)
-        if self._tables is None or self._tables_key != key:
-            self._tables = self._read_cached(key) or self._compute(selections)
-            self._tables_key = key
-        return self._tables
-
-    @property
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """Every table of the selection (from the review stage on), else empty.
-
-        `ward`, `lga`, `state`, `quality`, `impossible`, and `period` / `trend`
-        when the rows cover several periods / years. After the review choice
-        each of `ward`, `lga` and `state` carries `Review`; the outpatient
-        indicator columns are kept only with `review="add_outpatient"`.
-        """
-        if STAGES.index(self.stage) < STAGES.index("review"):
-            return {}
-        tables = {name: table.copy() for name, table in self._base_tables().items()}
-        review = self.selections.get("review")
-        if review != "add_outpatient":
-            ward = tables["ward"]
-            tables["ward"] = ward.drop(
-                columns=[c for c in OUTPATIENT_COLUMNS if c in ward.columns]
-            )
-        if review is not None:
-            for name in ("ward", "lga", "state"):
-                tables[name]["Review"] = review
-        return tables
-
-    @property
-    def result(self) -> pd.DataFrame | None:
-        """The ward table from the review stage on, else None."""
-        return self.tables.get("ward")
-
-    @property
-    def high_wards(self) -> pd.DataFrame:
-        """Wards above 50 % TPR, highest first (shown at the review stage)."""
-        ward = self.result
-        return above_threshold(ward) if ward is not None else pd.DataFrame()
 
     # -- committing ---------------------------------------------------------------
 

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import SAMPLE_A
 from tests.tpr.test_periods import month_name_csv
-from tpr_widgets import InputError, IntegrityError, Workflow, result_cache, workflow
+from tpr_widgets import InputError, IntegrityError, Workflow, result_cache, results
 
 KWARA = ["Kwara", "primary", "u5"]
 
@@ -23,7 +23,7 @@ def no_compute(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the tables were computed again")
 
-    monkeypatch.setattr(workflow, "compute", refuse)
+    monkeypatch.setattr(results, "compute", refuse)
 
 
 @pytest.fixture
