@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 
 from tpr_widgets.errors import InputError
-from tpr_widgets.tpr import Selection, check_period, period_mask
+from tpr_widgets.ingest.periods import period_key
+from tpr_widgets.tpr import HIGH_TPR, Selection, check_period, period_mask
 from tpr_widgets.vocab import (
     AGE_CHOICES,
     AGE_GROUPS,
@@ -33,6 +34,7 @@ from tpr_widgets.vocab import (
 
 PRIMARY_SHARE: Final = 0.70
 LITTLE_DATA: Final = 0.20
+FEW_REPORTING: Final = 5
 
 
 @dataclass(frozen=True)
@@ -80,6 +82,10 @@ def _ages(age_group: str) -> tuple[str, ...]:
 
 def _methods(test_method: str) -> tuple[str, ...]:
     return METHODS if test_method == "both" else (test_method,)
+
+
+def _join(*notes: str) -> str:
+    return "; ".join(n for n in notes if n)
 
 
 def rows_for(table: pd.DataFrame, selections: dict[str, Any]) -> pd.DataFrame:
@@ -167,14 +173,34 @@ def level_options(table: pd.DataFrame, selections: dict[str, Any]) -> list[Optio
         }
         recommended = level == "primary" and primary_share >= PRIMARY_SHARE
         note = "few records" if share < 0.05 else ""
+        if figures["tests"] == 0:
+            note = "no tests recorded"
+        if recommended:
+            note = _join(
+                f"recommended: {100 * share:.0f} % of records, closest to "
+                "community transmission",
+                note,
+            )
         options.append(Option(level, LEVEL_LABELS[level], recommended, figures, note))
     everything = {
         "records": total,
         "facilities": _facilities(rows),
         **_tests(rows, METHODS, AGE_GROUPS),
     }
+    all_note = (
+        f"recommended: primary facilities hold only {100 * primary_share:.0f} % of "
+        "records"
+        if primary_share < PRIMARY_SHARE
+        else ""
+    )
     options.append(
-        Option("all", LEVEL_LABELS["all"], primary_share < PRIMARY_SHARE, everything)
+        Option(
+            "all",
+            LEVEL_LABELS["all"],
+            primary_share < PRIMARY_SHARE,
+            everything,
+            all_note,
+        )
     )
     return options
 
@@ -192,16 +218,28 @@ def age_options(table: pd.DataFrame, selections: dict[str, Any]) -> list[Option]
             figures[f"{method}_positivity"] = counts["positivity"]
         figures.update(_tests(rows, METHODS, ages))
         note = ""
+        completeness = max(figures[f"{m}_completeness"] for m in METHODS)
+        figures["completeness"] = completeness
         if figures["tests"] == 0:
             note = "no tests recorded"
-        elif figures["rdt_completeness"] < LITTLE_DATA:
-            note = "little data"
+        elif completeness < LITTLE_DATA:
+            note = f"little data: tested counts in {100 * completeness:.0f} % of rows"
         options.append(Option(age, AGE_LABELS[age], figures=figures, note=note))
     with_data = [o for o in options if o.figures["tests"] > 0 and o.value != "all"]
     pick = next((o for o in with_data if o.value == "u5"), None) or next(
         iter(with_data), None
     )
-    return [Option(o.value, o.label, o is pick, o.figures, o.note) for o in options]
+    reason = "recommended: under-5s carry the highest risk of severe malaria"
+    return [
+        Option(
+            o.value,
+            o.label,
+            o is pick,
+            o.figures,
+            _join(reason, o.note) if o is pick and o.value == "u5" else o.note,
+        )
+        for o in options
+    ]
 
 
 def method_options(table: pd.DataFrame, selections: dict[str, Any]) -> list[Option]:
@@ -215,6 +253,13 @@ def method_options(table: pd.DataFrame, selections: dict[str, Any]) -> list[Opti
             "completeness": max(_completeness(rows, m, ages) for m in methods),
         }
         note = "no tests recorded" if figures["tests"] == 0 else ""
+        if not note and figures["completeness"] < LITTLE_DATA:
+            note = (
+                f"little data: tested counts in {100 * figures['completeness']:.0f} "
+                "% of rows"
+            )
+        if method == "both":
+            note = _join("recommended: every test event counts, once", note)
         options.append(
             Option(method, METHOD_LABELS[method], method == "both", figures, note)
         )
@@ -229,6 +274,8 @@ def period_options(table: pd.DataFrame, selections: dict[str, Any]) -> list[Opti
     periods.sort()
     first, last = (periods[0], periods[-1]) if periods else ("", "")
     label = f"All periods ({first} to {last})" if first != last else f"All ({first})"
+    if len({p[:4] for p in periods}) > 1:
+        label += ", with a trend per ward"
     options = [
         Option(
             "all",
@@ -245,36 +292,69 @@ def period_options(table: pd.DataFrame, selections: dict[str, Any]) -> list[Opti
     if len(periods) > 1:
         for year in years:
             year_rows = rows[period_mask(rows["period"], year)]
-            count = len({p for p in periods if p.startswith(year)})
-            options.append(
-                Option(
-                    year,
-                    f"Year {year}",
-                    figures={
-                        "records": len(year_rows),
-                        "periods": count,
-                        **_tests(year_rows, methods, ages),
-                    },
-                    note="part of the year only"
-                    if 1 < count < 12 or count == 1
-                    else "",
-                )
-            )
+            months = len({p for p in periods if p.startswith(year) and len(p) == 7})
+            figures = {
+                "records": len(year_rows),
+                "periods": max(months, 1),
+                **_tests(year_rows, methods, ages),
+            }
+            note = f"{months} months only" if 0 < months < 12 else ""
+            if figures["tests"] == 0:
+                note = "no tests recorded"
+            options.append(Option(year, f"Year {year}", figures=figures, note=note))
+            if months > 1:
+                options += _half_years(rows, periods, year, methods, ages)
     return options
 
 
-def review_options(
-    table: pd.DataFrame, selections: dict[str, Any], high_wards: int, wards: int
+_HALVES: Final = (("01", "06", "January to June"), ("07", "12", "July to December"))
+
+
+def _half_years(
+    rows: pd.DataFrame,
+    periods: list[str],
+    year: str,
+    methods: tuple[str, ...],
+    ages: tuple[str, ...],
 ) -> list[Option]:
-    figures = {"wards": wards, "wards_above_50": high_wards}
+    """The two half-years of a year of monthly data, as period ranges."""
+    options = []
+    for first, last, words in _HALVES:
+        spec = f"{year}-{first}:{year}-{last}"
+        months = [p for p in periods if f"{year}-{first}" <= p <= f"{year}-{last}"]
+        if not months or len(months) == len([p for p in periods if p[:4] == year]):
+            continue  # no rows, or the half is the whole year already offered
+        half = rows[period_mask(rows["period"], spec)]
+        figures = {
+            "records": len(half),
+            "periods": len(months),
+            **_tests(half, methods, ages),
+        }
+        note = "no tests recorded" if figures["tests"] == 0 else ""
+        options.append(Option(spec, f"{words} {year}", figures=figures, note=note))
+    return options
+
+
+def review_options(table: pd.DataFrame, ward: pd.DataFrame) -> list[Option]:
+    """Keep TPR as computed, or also add the outpatient indicator (never instead)."""
+    high = ward[ward["TPR"] > HIGH_TPR]
+    figures = {
+        "wards": len(ward),
+        "wards_above_50": len(high),
+        "wards_above_90": int((ward["TPR"] > 90).sum()),
+        "high_wards_under_5_reporting": int(
+            (high["Facilities_Reporting"] < FEW_REPORTING).sum()
+        ),
+    }
     options = [Option("keep", "Keep TPR as computed", True, figures)]
-    if "outpatient" in table.columns:
+    if "outpatient" in table.columns and table["outpatient"].notna().any():
+        with_opd = int((ward["Outpatient_Attendance"] > 0).sum())
         options.append(
             Option(
                 "add_outpatient",
                 "Also add positives per 100 outpatient attendances",
-                figures=figures,
-                note="a separate indicator; TPR is not changed",
+                figures={**figures, "wards_with_outpatient_data": with_opd},
+                note="a separate indicator beside TPR; TPR is not changed",
             )
         )
     return options
@@ -293,9 +373,7 @@ def validate_period(
         )
 
 
-def selection_of(
-    selections: dict[str, Any], include_impossible: bool = False
-) -> Selection:
+def selection_of(selections: dict[str, Any]) -> Selection:
     """The engine's `Selection` for a complete set of choices."""
     return Selection(
         state=selections.get("state", "all"),
@@ -304,5 +382,39 @@ def selection_of(
         test_method=selections.get("test_method", "both"),
         combine=selections.get("combine", "sum"),
         period=selections.get("period", "all"),
-        include_impossible=include_impossible,
+        include_impossible=bool(selections.get("include_impossible", False)),
     )
+
+
+def normalise_period(spec: str) -> str:
+    """A period choice with each bound in canonical form (`202401` -> `2024-01`).
+
+    Bounds that cannot be read are left as typed, for `check_period` to refuse
+    with its message.
+    """
+    if not isinstance(spec, str) or spec == "all":
+        return spec
+    parts = spec.split(":")
+    if len(parts) > 2:
+        return spec
+    keys = [period_key(part.strip()) or part.strip() for part in parts]
+    return ":".join(keys)
+
+
+def quality_notes(tables: dict[str, pd.DataFrame]) -> list[str]:
+    """Sentences for the run's quality facts a user must not miss."""
+    frame = tables["quality"]
+    quality = dict(zip(frame["Measure"], frame["Value"], strict=True))
+    notes = []
+    pairs = int(quality.get("Pairs with positive > tested", 0))
+    if pairs:
+        how = quality.get("Pairs with positive > tested are", "")
+        notes.append(
+            f"{pairs} count pair(s) had more positives than tests and were {how} "
+            "(flag POS_GT_TESTED)."
+        )
+    for measure in ("Wards with no data", "Wards with no tests"):
+        count = int(quality.get(measure, 0))
+        if count:
+            notes.append(f"{measure.lower()}: {count} (their TPR is empty).")
+    return notes

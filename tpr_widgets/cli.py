@@ -118,7 +118,21 @@ def build_parser() -> argparse.ArgumentParser:
     compute.add_argument(
         "--period",
         default="all",
-        help="all (default), a year 2024, a month 2024-03, or a range 2024-01:2024-06",
+        help="all (default), a year 2024, a month 2024-03, or a range FROM:TO "
+        "(2024-01:2024-06, 2022:2024; months may also be written 202401 or "
+        "'January 2024')",
+    )
+    compute.add_argument(
+        "--include-impossible",
+        action="store_true",
+        help="count pairs with more positives than tests instead of leaving them "
+        "out (the ward is flagged POS_GT_TESTED_INCLUDED either way)",
+    )
+    compute.add_argument(
+        "--outpatient-indicator",
+        action="store_true",
+        help="add positives per 100 outpatient attendances beside TPR (needs an "
+        "outpatient attendance column; TPR is not changed)",
     )
     compute.add_argument(
         "--column",
@@ -213,6 +227,7 @@ def _choose(wf: Any, stage: str, value: str, **options: Any) -> None:
 
 
 def _compute(args: argparse.Namespace) -> int:
+    from tpr_widgets.choices import normalise_period, quality_notes
     from tpr_widgets.export import write_run
     from tpr_widgets.workflow import Workflow
 
@@ -241,9 +256,21 @@ def _compute(args: argparse.Namespace) -> int:
                 )
         _choose(wf, "facility_level", args.facility_level)
         _choose(wf, "age_group", args.age_group)
-        _choose(wf, "test_method", args.test_method, combine=args.combine)
-        _choose(wf, "period", args.period)
-        wf.select("keep")
+        _choose(
+            wf,
+            "test_method",
+            args.test_method,
+            combine=args.combine,
+            include_impossible=args.include_impossible,
+        )
+        _choose(wf, "period", normalise_period(args.period))
+        if args.outpatient_indicator and not wf.summary.get("has_outpatient"):
+            raise InputError(
+                "--outpatient-indicator needs an outpatient attendance column, and "
+                "this file has none; map one with --column outpatient=HEADER or "
+                "leave the option out."
+            )
+        wf.select("add_outpatient" if args.outpatient_indicator else "keep")
         tables = wf.tables
         summary, selections, file = wf.summary, wf.selections, wf.file
 
@@ -251,6 +278,8 @@ def _compute(args: argparse.Namespace) -> int:
     files, provenance, notes = _outputs(args, tables, summary, selections, file)
     written = write_run(tables, out, provenance, files)
     for note in [*summary["notes"], *notes]:
+        print(f"note: {note}", file=sys.stderr)
+    for note in quality_notes(tables):
         print(f"note: {note}", file=sys.stderr)
     print(f"{len(tables['ward']):,} wards written to {out.resolve()}", file=sys.stderr)
     print(written["ward"].resolve())

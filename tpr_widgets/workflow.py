@@ -9,8 +9,9 @@ its data exactly as they were.
 
 The state is small JSON (stage, selections, summary, column roles, file
 fingerprint, references to data); the canonical table and the uploaded bytes are
-data files written once per upload. Results are recomputed from those on demand,
-so any process can resume any session at any stage.
+data files written once per upload. Results are cached as data files too (see
+`results`), written in the commit of the choice that reaches the review stage,
+so any process can resume any session at any stage without recomputing.
 """
 
 from __future__ import annotations
@@ -29,9 +30,9 @@ from tpr_widgets import choices
 from tpr_widgets.choices import Option
 from tpr_widgets.errors import InputError, TPRWidgetsError
 from tpr_widgets.ingest import ingest
+from tpr_widgets.results import Results
 from tpr_widgets.store import Checkpoint, Store, open_store, validate_session_id
 from tpr_widgets.store.jsonsafe import to_jsonable
-from tpr_widgets.tpr import above_threshold, compute, outpatient_positivity
 from tpr_widgets.vocab import ALL_ROLES, COMBINE_CHOICES, STAGES, canonical_state
 
 __all__ = ["Option", "Workflow"]
@@ -92,7 +93,7 @@ def _empty_state() -> dict[str, Any]:
     }
 
 
-class Workflow:
+class Workflow(Results):
     """One user's session: stages, choices, results, checkpointed on every change.
 
     Create with `Workflow.new(root)` or `Workflow.resume(root, session_id)`;
@@ -108,6 +109,7 @@ class Workflow:
         self._checkpoint = checkpoint
         self._table: pd.DataFrame | None = None
         self._tables: dict[str, pd.DataFrame] | None = None
+        self._tables_key: str | None = None
 
     # -- creating and finding sessions ------------------------------------
 
@@ -167,6 +169,7 @@ class Workflow:
         self._checkpoint = self._store.load(self.session_id)
         self._table = None
         self._tables = None
+        self._tables_key = None
 
     def delete(self) -> None:
         """Delete this session and all its data (manifest, table, upload) for good.
@@ -304,9 +307,7 @@ class Workflow:
         if stage in _OPTIONS:
             return _OPTIONS[stage](self.table, self.selections)
         if stage == "review":
-            ward = self.tables["ward"]
-            high = len(above_threshold(ward))
-            return choices.review_options(self.table, self.selections, high, len(ward))
+            return choices.review_options(self.table, self._base_tables()["ward"])
         return []
 
     def select(self, value: str | Option, **options: Any) -> None:
@@ -331,9 +332,14 @@ class Workflow:
         state["selections"][stage] = choice
         if stage == "test_method":
             state["selections"]["combine"] = options.get("combine", "sum")
+            if options.get("include_impossible"):
+                state["selections"]["include_impossible"] = True
         state["stage"] = STAGES[STAGES.index(stage) + 1]
         self._advance(state, self.table)
-        self._commit(state, self._checkpoint.data, self._table)
+        data, tables, key = self._cached_results(state)
+        self._commit(state, data, self._table)
+        if tables is not None:
+            self._tables, self._tables_key = tables, key
         log.info(
             "session %s chose %s=%s, now at %s",
             _short(self.session_id),
@@ -343,7 +349,8 @@ class Workflow:
         )
 
     def _validate(self, stage: str, choice: str, options: Mapping[str, Any]) -> str:
-        unknown = set(options) - ({"combine"} if stage == "test_method" else set())
+        allowed = {"combine", "include_impossible"} if stage == "test_method" else set()
+        unknown = set(options) - allowed
         if unknown:
             raise InputError(
                 f"The option(s) {', '.join(sorted(unknown))} do not apply to the "
@@ -358,9 +365,18 @@ class Workflow:
                     f"combine={combine!r} is not valid here; use 'sum', or 'max' "
                     "together with the test method 'both'."
                 )
+            include = options.get("include_impossible", False)
+            if not isinstance(include, bool):
+                raise InputError(
+                    f"include_impossible={str(include)[:20]!r} is not valid; use "
+                    "True (count pairs with more positives than tests, and say so) "
+                    "or False (leave them out, the default)."
+                )
         if stage == "state":
             choice = canonical_state(choice) or choice
-        elif stage != "period":
+        elif stage == "period":
+            choice = choices.normalise_period(choice)
+        else:
             choice = choice.strip().lower()
         offered = self.options()
         if stage == "period" and choice not in {o.value for o in offered}:
@@ -398,8 +414,10 @@ class Workflow:
         keep = STAGES[1 : STAGES.index(stage)]
         selections = state["selections"]
         state["selections"] = {k: v for k, v in selections.items() if k in keep}
-        if "test_method" in state["selections"] and "combine" in selections:
-            state["selections"]["combine"] = selections["combine"]
+        if "test_method" in state["selections"]:
+            for option in ("combine", "include_impossible"):
+                if option in selections:
+                    state["selections"][option] = selections[option]
         state["passed"] = [s for s in state.get("passed", []) if s in keep]
         state["stage"] = stage
         self._commit(state, self._checkpoint.data, self._table)
@@ -421,39 +439,6 @@ class Workflow:
             state["selections"][state["stage"]] = offered[0].value
             state["passed"] = [*state.get("passed", []), state["stage"]]
             state["stage"] = STAGES[STAGES.index(state["stage"]) + 1]
-
-    # -- results ----------------------------------------------------------------
-
-    @property
-    def tables(self) -> dict[str, pd.DataFrame]:
-        """Ward, LGA and state tables (from the review stage on), else empty."""
-        if STAGES.index(self.stage) < STAGES.index("review"):
-            return {}
-        if self._tables is None:
-            selections = self.selections
-            selection = choices.selection_of(selections)
-            tables = compute(self.table, selection)
-            if selections.get("review") == "add_outpatient":
-                ward = tables["ward"]
-                ward["Outpatient_Positivity"] = outpatient_positivity(
-                    self.table, selection, ward
-                )
-            for table in tables.values():
-                if "review" in selections:
-                    table["Review"] = selections["review"]
-            self._tables = tables
-        return {name: table.copy() for name, table in self._tables.items()}
-
-    @property
-    def result(self) -> pd.DataFrame | None:
-        """The ward table from the review stage on, else None."""
-        return self.tables.get("ward")
-
-    @property
-    def high_wards(self) -> pd.DataFrame:
-        """Wards above 50 % TPR, highest first (shown at the review stage)."""
-        ward = self.result
-        return above_threshold(ward) if ward is not None else pd.DataFrame()
 
     # -- boundary file and recode table (outputs) ---------------------------------
 
@@ -533,6 +518,7 @@ class Workflow:
         self._checkpoint = checkpoint
         self._table = table
         self._tables = None
+        self._tables_key = None
         log.info(
             "session %s checkpoint %d in %.3f s",
             _short(self.session_id),

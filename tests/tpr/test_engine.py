@@ -103,27 +103,33 @@ def test_legacy_max_rule_takes_maxima_independently_per_row() -> None:
 
 
 def test_ward_without_tests_has_empty_rate_not_zero() -> None:
+    # Afon: u5 20 / 5 = 25 %. Bode reports zeros for u5: no tests, empty rate.
+    # Cede has only o5 counts: for u5 nothing was filled in at all.
     t = table(
         [
             {"ward": "Afon", "rdt_tested_u5": 20, "rdt_positive_u5": 5},
-            {"ward": "Bode", "rdt_tested_o5": 40, "rdt_positive_o5": 10},
+            {"ward": "Bode", "rdt_tested_u5": 0, "rdt_positive_u5": 0},
+            {"ward": "Cede", "rdt_tested_o5": 40, "rdt_positive_o5": 10},
         ]
     )
-    ward = ward_table(t, Selection(age_group="u5")).set_index("WardName")
+    tables = compute(t, Selection(age_group="u5"))
+    ward = tables["ward"].set_index("WardName")
     assert ward.loc["Afon", "TPR"] == 25.0
-    assert math.isnan(ward.loc["Bode", "TPR"])
+    assert math.isnan(ward.loc["Bode", "TPR"]) and math.isnan(ward.loc["Cede", "TPR"])
     assert ward.loc["Bode", "Tested"] == 0
-    assert "NO_TESTS" in ward.loc["Bode", "Flags"]
-    few = ward_table(t, Selection(age_group="o5")).set_index("WardName")
-    assert few.loc["Afon", "Flags"] == "NO_TESTS"
-    assert (
-        ward_table(
-            table([{"ward": "Afon", "rdt_tested_u5": 9, "rdt_positive_u5": 1}]),
-            Selection(),
-        ).iloc[0]["Flags"]
-        == "FEW_TESTS"
-    )
+    assert ward.loc["Bode", "Flags"] == "NO_TESTS"
+    assert ward.loc["Cede", "Flags"] == "NO_DATA"
     assert ward.loc["Bode", "Facilities"] == 1
+    assert ward.loc["Cede", "Completeness"] == 0.0
+    # The LGA pools only what was tested: 5 / 20, one ward of three with tests.
+    lga = tables["lga"].iloc[0]
+    assert (lga["Wards"], lga["Wards_With_Tests"], lga["TPR"]) == (3, 1, 25.0)
+    assert lga["Mean_Ward_TPR"] == 25.0
+    few = ward_table(
+        table([{"ward": "Afon", "rdt_tested_u5": 9, "rdt_positive_u5": 1}]),
+        Selection(),
+    )
+    assert few.iloc[0]["Flags"] == "FEW_TESTS"
 
 
 def test_empty_positive_beside_present_tested_reads_as_zero() -> None:
@@ -174,6 +180,11 @@ def test_lga_and_state_pool_counts_not_rates() -> None:
     assert (lga["Tested"], lga["Positive"], lga["TPR"]) == (1100, 580, 52.73)
     assert lga["Mean_Ward_TPR"] == 65.0
     assert tables["state"].iloc[0]["TPR"] == 52.73
+    assert tables["state"].iloc[0]["Mean_Ward_TPR"] == 65.0
+    assert (tables["state"].iloc[0]["Tested"], tables["state"].iloc[0]["Wards"]) == (
+        1100,
+        2,
+    )
 
 
 def test_facilities_counted_by_ward_and_name() -> None:
@@ -234,6 +245,8 @@ def test_a_filter_that_matches_nothing_is_an_error_not_all_rows() -> None:
         {"period": "2024-13x"},
         {"period": "2024-06:2024-01"},
         {"period": "2024:2024-06"},
+        {"period": "2024-13"},
+        {"test_method": "rdt", "combine": "max"},
     ],
 )
 def test_invalid_selection(kwargs: dict[str, str]) -> None:

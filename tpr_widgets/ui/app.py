@@ -235,29 +235,7 @@ class App(widgets.VBox):  # type: ignore[misc]
             widgets.HTML(render.options_table(options)),
         ]
         if wf.stage == "review":
-            high = wf.high_wards
-            ward = wf.result
-            total = 0 if ward is None else len(ward)
-            text = (
-                f"<p><b>{len(high)}</b> of {total} wards have a TPR "
-                "above 50 %. Check their figures before you use the results.</p>"
-            )
-            columns = [
-                "State",
-                "LGA",
-                "WardName",
-                "TPR",
-                "Tested",
-                "Positive",
-                "Facilities",
-                "Flags",
-            ]
-            parts.insert(
-                0,
-                widgets.HTML(
-                    text + render.frame_table(high[columns] if len(high) else high, 100)
-                ),
-            )
+            parts.insert(0, widgets.HTML(self._review_html()))
         summary = self._summary_html() if wf.stage == "state" else ""
         if summary:
             parts.insert(0, widgets.HTML(summary))
@@ -279,25 +257,80 @@ class App(widgets.VBox):  # type: ignore[misc]
             + (f"<ul>{notes}</ul>" if notes else "")
         )
 
+    def _review_html(self) -> str:
+        """The wards above 50 % with the figures to judge them, and the exclusions."""
+        wf = self.workflow
+        tables = wf.tables
+        high = wf.high_wards
+        total = len(tables["ward"])
+        columns = [
+            "State",
+            "LGA",
+            "WardName",
+            "TPR",
+            "Tested",
+            "Positive",
+            "Facilities",
+            "Facilities_Reporting",
+            "Completeness",
+            "Flags",
+        ]
+        few = int((high["Facilities_Reporting"] < 5).sum()) if len(high) else 0
+        text = (
+            f"<p><b>{len(high)}</b> of {total} wards have a TPR above 50 %"
+            + (
+                f" ({few} of them with fewer than 5 reporting facilities)"
+                if few
+                else ""
+            )
+            + ". Check their figures before you use the results. The outpatient "
+            "indicator, if you add it, is a separate column; TPR is not changed.</p>"
+        )
+        impossible = tables["impossible"]
+        if len(impossible):
+            how = (
+                "included, as you asked"
+                if bool(impossible["Included"].iloc[0])
+                else "left out of both sums"
+            )
+            text += (
+                f"<p>{len(impossible)} count pair(s) had more positives than tests "
+                f"and were {render.esc(how)}:</p>" + render.frame_table(impossible, 20)
+            )
+        shown = high[columns] if len(high) else high
+        return text + render.frame_table(shown, 100)
+
     def _results_panel(self) -> list[widgets.Widget]:
         wf = self.workflow
         tables = wf.tables
         ward = tables["ward"]
-        csv = ward.to_csv(index=False).encode("utf-8")
-        download = widgets.HTML(
+        links = [
             render.download_link(
-                csv, "ward_tpr.csv", "Download the ward table (CSV)", "text/csv"
+                tables[name].to_csv(index=False).encode("utf-8"),
+                f"{name}_tpr.csv",
+                f"Download the {label} table (CSV)",
+                "text/csv",
             )
-        )
+            for name, label in (("ward", "ward"), ("lga", "LGA"), ("state", "state"))
+        ]
+        download = widgets.HTML(" ".join(links))
+        shown = [
+            ("Wards", "ward"),
+            ("LGAs", "lga"),
+            ("States", "state"),
+            ("Per period", "period"),
+            ("Trend", "trend"),
+            ("Data quality", "quality"),
+            ("Left out", "impossible"),
+        ]
+        panes = [(title, name) for title, name in shown if name in tables]
         tab = widgets.Tab(
             children=[
-                widgets.HTML(render.frame_table(ward)),
-                widgets.HTML(render.frame_table(tables["lga"])),
-                widgets.HTML(render.frame_table(tables["state"])),
+                *(widgets.HTML(render.frame_table(tables[n])) for _, n in panes),
                 widgets.HTML(render.bar_chart(ward)),
             ]
         )
-        for index, name in enumerate(["Wards", "LGAs", "States", "Chart"]):
+        for index, name in enumerate([*(t for t, _ in panes), "Chart"]):
             tab.set_title(index, name)
         choices = ", ".join(f"{k}: {v}" for k, v in wf.selections.items())
         done = widgets.HTML(
