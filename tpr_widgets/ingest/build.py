@@ -8,7 +8,12 @@ The canonical table has one row per facility and period, and these columns:
 - `period`: `YYYY-MM` or `YYYY` (categorical, ordered by time);
 - the twelve counts `rdt_tested_u5` ... `microscopy_positive_pw` (float64, NaN
   where the cell was empty) and, when present, `outpatient` and
-  `general_attendance`.
+  `general_attendance`;
+- after those: `fever_u5` / `fever_o5` / `fever_pw` (persons with fever) when
+  present, then `state_raw`, `lga_raw`, `ward_raw`, `facility_raw`: the names
+  as the file wrote them (categoricals), beside the clean ones.
+
+Each facility carries one level (its most frequent label) in every row.
 
 Rows that are not data (a totals row, fully empty rows) and rows without a ward
 (`Unknown` or empty) are left out and counted in the notes. Nothing past this
@@ -18,6 +23,7 @@ module sees a source header or a raw name spelling.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -25,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from tpr_widgets.errors import InputError
+from tpr_widgets.ingest.headers import FEVER_ROLES
 from tpr_widgets.ingest.levels import level_of
 from tpr_widgets.ingest.names import clean_lga, clean_ward, is_missing, strip_code
 from tpr_widgets.ingest.periods import period_key
@@ -40,6 +47,8 @@ from tpr_widgets.vocab import (
 
 _TOTAL: Final = re.compile(r"^\s*(grand\s+)?totals?\s*$", re.IGNORECASE)
 NAME_COLUMNS: Final = ("state", "lga", "ward", "facility")
+CATEGORY_COLUMNS: Final = (*NAME_COLUMNS, "facility_level", "ownership")
+RAW_COLUMNS: Final = ("state_raw", "lga_raw", "ward_raw", "facility_raw")
 # No facility sees ten million febrile patients in a month; larger values are
 # typing or export errors (and would overflow sums).
 MAX_COUNT: Final = 10_000_000
@@ -66,24 +75,36 @@ def _excel_cell(header_row: int, row: int, column: int) -> str:
 
 def _numbers(raw: RawSheet, position: int) -> pd.Series:
     series = raw.body[position]
-    is_text = series.map(lambda v: isinstance(v, str)).astype(bool)
-    if is_text.any():
-        text = series[is_text].str.strip().str.replace(",", "", regex=False)
-        parsed = pd.to_numeric(text.where(text != "", None), errors="coerce")
-        bad = parsed.isna() & text.ne("")
-        if bad.any():
-            cells = [
-                _excel_cell(raw.header_row, int(i), position)
-                for i in bad[bad].index[:5]
-            ]
-            raise InputError(
-                f"The count column {raw.headers[position]!r} holds text such as "
-                f"{text[bad].iloc[0]!r} (cell{'s' if len(cells) > 1 else ''} "
-                f"{', '.join(cells)}{' and more' if bad.sum() > 5 else ''}). "
-                "Counts must be numbers or empty: correct those cells and upload "
-                "again."
-            )
-        series = series.where(~is_text, parsed)
+    column = raw.first_column + position
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_datetime64_any_dtype(
+        series
+    ):
+        raise InputError(
+            f"The count column {raw.headers[position]!r} holds "
+            f"{'dates' if series.dtype.kind == 'M' else 'true/false values'}, not "
+            "counts. Map the right column with --column ROLE=HEADER or in the "
+            "column panel, or correct the file."
+        )
+    if not pd.api.types.is_numeric_dtype(series):
+        series = series.astype(object)
+        is_text = series.map(type).eq(str)
+        if is_text.any():
+            text = series[is_text].str.strip().str.replace(",", "", regex=False)
+            parsed = pd.to_numeric(text.where(text != "", None), errors="coerce")
+            bad = parsed.isna() & text.ne("")
+            if bad.any():
+                cells = [
+                    _excel_cell(raw.header_row, int(i), column)
+                    for i in bad[bad].index[:5]
+                ]
+                raise InputError(
+                    f"The count column {raw.headers[position]!r} holds text such "
+                    f"as {text[bad].iloc[0]!r} (cell{'s' if len(cells) > 1 else ''} "
+                    f"{', '.join(cells)}{' and more' if bad.sum() > 5 else ''}). "
+                    "Counts must be numbers or empty: correct those cells and "
+                    "upload again."
+                )
+            series = series.where(~is_text, parsed)
     values = pd.to_numeric(series, errors="coerce").astype("float64")
     for bad, what in (
         (values < 0, "a negative value"),
@@ -95,21 +116,32 @@ def _numbers(raw: RawSheet, position: int) -> pd.Series:
             raise InputError(
                 f"The count column {raw.headers[position]!r} has {what} "
                 f"({values[first]:g} in cell "
-                f"{_excel_cell(raw.header_row, first, position)}). Counts are whole "
+                f"{_excel_cell(raw.header_row, first, column)}). Counts are whole "
                 "numbers of people from 0 up: correct the file and upload again."
             )
     return values
+
+
+def _per_value(series: pd.Series, convert: Callable[[Any], Any]) -> pd.Series:
+    """`convert` applied once per distinct value (NaN stays None)."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    converted = np.empty(len(uniques) + 1, dtype=object)
+    converted[:-1] = [convert(v) for v in uniques]
+    converted[-1] = None
+    return pd.Series(converted[codes], index=series.index, dtype=object)
+
+
+def _squash(value: Any) -> str | None:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split()) or None
 
 
 def _text(raw: RawSheet, roles: RoleMap, role: str) -> pd.Series | None:
     position = roles.first(role)
     if position is None:
         return None
-    cleaned = [
-        None if v is None or v != v else " ".join(str(v).split()) or None
-        for v in raw.body[position]
-    ]
-    return pd.Series(cleaned, index=raw.body.index, dtype=object)
+    return _per_value(raw.body[position], _squash)
 
 
 def _clean_names(
@@ -137,18 +169,91 @@ def _clean_names(
     return pd.DataFrame(mapped, columns=["state", "lga", "ward"], index=keys.index)
 
 
+def _merge_copies(
+    raw: RawSheet, role: str, positions: list[int], notes: list[str]
+) -> pd.Series:
+    """One count column from the columns that hold `role` (DHIS2 `X`, `X.1`)."""
+    copies: list[pd.Series] = []
+    dropped: list[str] = []
+    for position in positions:
+        values = _numbers(raw, position)
+        if any(values.equals(kept) for kept in copies):
+            dropped.append(raw.headers[position])
+            continue
+        copies.append(values)
+    names = ", ".join(repr(raw.headers[p]) for p in positions)
+    if dropped:
+        notes.append(
+            f"Columns {names} hold {role}; {len(dropped)} identical copy(ies) "
+            "were dropped."
+        )
+    if len(copies) == 1:
+        return copies[0]
+    notes.append(
+        f"Columns {names} all hold {role}; the {len(copies)} different copies "
+        "were summed (empty only where every copy is empty)."
+    )
+    return pd.concat(copies, axis=1).sum(axis=1, min_count=1)
+
+
+def _totals(geo: list[pd.Series], empty: pd.Series) -> pd.Series:
+    labelled = pd.Series(False, index=empty.index)
+    for series in geo:
+        labelled |= _per_value(
+            series, lambda v: isinstance(v, str) and bool(_TOTAL.match(v))
+        ).astype(bool)
+    blank = pd.concat(geo, axis=1).isna().all(axis=1)
+    return ~empty & (labelled | blank)
+
+
+def _strip_facilities(facility: pd.Series, state: pd.Series) -> list[Any]:
+    pairs = pd.DataFrame({"f": facility, "s": state}, dtype=object)
+    distinct = pairs.drop_duplicates()
+    clean = {
+        (f, s): strip_code(f, STATE_CODES.get(s))
+        for f, s in distinct.itertuples(index=False, name=None)
+    }
+    return [clean[key] for key in pairs.itertuples(index=False, name=None)]
+
+
+def _one_level_per_facility(table: pd.DataFrame, notes: list[str]) -> None:
+    """Give each facility its most frequent level label (ties: the first seen)."""
+    levels = table["facility_level"]
+    if levels.isna().all():
+        return
+    keys = ["state", "lga", "ward", "facility"]
+    frame = table[keys].assign(level=levels)
+    counts = (
+        frame.dropna(subset=["level"])
+        .groupby([*keys, "level"], sort=False, dropna=False)
+        .size()
+        .rename("n")
+        .reset_index()
+    )
+    several = counts.groupby(keys, sort=False, dropna=False)["level"].transform("size")
+    if not (several > 1).any():
+        return
+    best = counts.sort_values("n", ascending=False, kind="stable").drop_duplicates(keys)
+    chosen = frame[keys].merge(best[[*keys, "level"]], on=keys, how="left")
+    table["facility_level"] = chosen["level"].to_numpy()
+    facilities = int(counts.loc[several > 1, keys].drop_duplicates().shape[0])
+    notes.append(
+        f"{facilities} facilit{'y has' if facilities == 1 else 'ies have'} "
+        "several level labels in different rows; each is counted at its most "
+        "frequent level."
+    )
+
+
 def build_table(raw: RawSheet, roles: RoleMap, *, state: str | None) -> Built:
     """The canonical table for one sheet, with what was cleaned on the way."""
     built = Built(table=pd.DataFrame(), rows_read=len(raw.body))
     body = raw.body
 
     counts = {}
-    for role in COUNT_ROLES + EXTRA_ROLES:
+    for role in COUNT_ROLES + EXTRA_ROLES + FEVER_ROLES:
         positions = roles.positions.get(role, [])
         if positions:
-            copies = [_numbers(raw, p) for p in positions]
-            total = pd.concat(copies, axis=1).sum(axis=1, min_count=1)
-            counts[role] = total
+            counts[role] = _merge_copies(raw, role, positions, built.notes)
     if not any(role in counts for role in COUNT_ROLES):
         raise InputError(
             "No malaria test columns were found (such as 'Persons presenting with "
@@ -162,31 +267,31 @@ def build_table(raw: RawSheet, roles: RoleMap, *, state: str | None) -> Built:
     if ward_raw is None:
         raise InputError(
             "No ward column was found (a column named 'Ward', 'WardName' or "
-            "'orgunitlevel4'). Map it with --column ward=HEADER or in the column "
-            "panel."
+            "'orgunitlevel4'). The columns found are: "
+            + ", ".join(repr(h) for h in raw.headers if h)
+            + ". Map one with --column ward=HEADER or in the column panel."
         )
     state_raw = _text(raw, roles, "state")
     if state_raw is None:
         if state is None:
             raise InputError(
                 "The file has no state column. Name the state of the whole file "
-                "(--state NAME in the command line)."
+                "(--state NAME in the command line, or the state box of the "
+                "column panel)."
             )
         name = canonical_state(state)
         if name is None:
-            raise InputError(f"{state!r} is not a Nigerian state name.")
+            raise InputError(
+                f"{state!r} is not a Nigerian state name; give one such as "
+                "'Kwara' or 'Federal Capital Territory'."
+            )
         state_raw = pd.Series(name, index=body.index, dtype=object)
+        built.notes.append(f"The file has no state column; all rows are {name}.")
     lga_raw = _text(raw, roles, "lga")
 
     empty = body.isna().all(axis=1)
-    geo = pd.concat(
-        [s for s in (state_raw, lga_raw, ward_raw, facility_raw) if s is not None],
-        axis=1,
-    )
-    labelled_total = geo.apply(
-        lambda col: col.map(lambda v: isinstance(v, str) and bool(_TOTAL.match(v)))
-    ).any(axis=1)
-    totals = ~empty & (labelled_total | geo.isna().all(axis=1))
+    geo = [s for s in (state_raw, lga_raw, ward_raw, facility_raw) if s is not None]
+    totals = _totals(geo, empty)
     names = _clean_names(state_raw, lga_raw, ward_raw)
     unknown_state = names["state"].isna() & ~empty & ~totals
     if unknown_state.any():
@@ -211,6 +316,10 @@ def build_table(raw: RawSheet, roles: RoleMap, *, state: str | None) -> Built:
             f"{built.rows_without_ward} rows without a ward (empty or 'Unknown') "
             "are kept out of ward results."
         )
+    if lga_raw is None:
+        built.notes.append(
+            "The file has no LGA column; wards are told apart by name only."
+        )
 
     if not keep.any():
         raise InputError(
@@ -222,30 +331,36 @@ def build_table(raw: RawSheet, roles: RoleMap, *, state: str | None) -> Built:
     if table["lga"].isna().all():
         table["lga"] = ""
     if facility_raw is not None:
-        table["facility"] = facility_raw[keep].map(
-            lambda v: v if v is not None else "(unnamed facility)"
+        facility = facility_raw[keep].where(
+            facility_raw[keep].notna(), "(unnamed facility)"
         )
     else:
-        table["facility"] = table["ward"]
+        facility = table["ward"]
         built.notes.append("No facility column: each ward is counted as one facility.")
-    table["facility"] = [
-        strip_code(f, STATE_CODES.get(s))
-        for f, s in zip(table["facility"], table["state"], strict=True)
-    ]
+    table["facility"] = _strip_facilities(facility, table["state"])
 
     level = _text(raw, roles, "facility_level")
-    table["facility_level"] = level[keep].map(level_of) if level is not None else None
+    table["facility_level"] = (
+        _per_value(level[keep], level_of) if level is not None else None
+    )
     ownership = _text(raw, roles, "ownership")
     table["ownership"] = ownership[keep] if ownership is not None else None
     table["period"] = _periods(raw, roles, keep)
 
-    for role in COUNT_ROLES + EXTRA_ROLES:
+    for role in COUNT_ROLES + EXTRA_ROLES + FEVER_ROLES:
         if role in counts:
             table[role] = counts[role][keep].to_numpy()
         elif role in COUNT_ROLES:
             table[role] = np.nan
+    # The raw spellings, beside the clean names (after the documented columns).
+    table["state_raw"] = state_raw[keep]
+    table["lga_raw"] = lga_raw[keep] if lga_raw is not None else None
+    table["ward_raw"] = ward_raw[keep]
+    table["facility_raw"] = facility_raw[keep] if facility_raw is not None else None
 
-    built.table = _compact(table.reset_index(drop=True))
+    table = table.reset_index(drop=True)
+    _one_level_per_facility(table, built.notes)
+    built.table = _compact(table)
     return built
 
 
@@ -255,9 +370,9 @@ def _periods(raw: RawSheet, roles: RoleMap, keep: pd.Series) -> pd.Series:
     if code is None and label is None:
         return pd.Series("all", index=keep[keep].index)
     source = [raw.body[p][keep] for p in (code, label) if p is not None]
-    keys = source[0].map(period_key)
+    keys = _per_value(source[0], period_key)
     for other in source[1:]:
-        keys = keys.fillna(other.map(period_key))
+        keys = keys.fillna(_per_value(other, period_key))
     missing = keys.isna()
     if missing.any():
         header = raw.headers[label if label is not None else code]  # type: ignore[index]
@@ -271,7 +386,7 @@ def _periods(raw: RawSheet, roles: RoleMap, keep: pd.Series) -> pd.Series:
 
 
 def _compact(table: pd.DataFrame) -> pd.DataFrame:
-    for column in ("state", "lga", "ward", "facility", "facility_level", "ownership"):
+    for column in (*CATEGORY_COLUMNS, *RAW_COLUMNS):
         table[column] = table[column].astype("category")
     periods = sorted(table["period"].dropna().unique())
     table["period"] = pd.Categorical(table["period"], categories=periods, ordered=True)

@@ -1,0 +1,240 @@
+"""Parse an Excel workbook in a child process with memory and time limits.
+
+Workbooks come from the public app, so the parser runs where a hostile file can
+do no harm: in a separate Python process that caps its own address space and
+CPU time before it touches the file, and that the parent kills when it runs past
+the wall-clock limit. The child reads with fastexcel (calamine underneath: .xlsx
+and .xls), finds the sheet and header row, and hands the sheet back as an Arrow
+IPC file; the parent never parses the workbook itself.
+
+Run as `python -m tpr_widgets.ingest.sandbox SPEC.json` by `read_in_child`;
+the child imports neither pandas nor the rest of the product.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+log = logging.getLogger(__name__)
+
+HEADER_SCAN_ROWS: Final = 30
+_MB: Final = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class ChildResult:
+    """What the child found: the chosen sheet, its header row and its cells."""
+
+    sheet: str
+    sheets: list[str]
+    header_row: int  # 0-based row of the header within the sheet
+    first_column: int  # 0-based column of the sheet's first used column
+    headers: list[str]
+    arrow_path: Path
+
+
+class ChildError(Exception):
+    """The child refused or failed: `code` says why, `detail` in the reader's words."""
+
+    def __init__(self, code: str, detail: str = "") -> None:
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+
+
+def read_in_child(
+    data: bytes,
+    workdir: Path,
+    *,
+    sheet: str | None,
+    header_row: int | None,
+    memory_mb: int,
+    seconds: int,
+) -> ChildResult:
+    """Parse `data` (xlsx or xls bytes) in a limited child; raise `ChildError`."""
+    source = workdir / "upload.bin"
+    source.write_bytes(data)
+    spec = {
+        "source": str(source),
+        "out": str(workdir / "sheet.arrow"),
+        "sheet": sheet,
+        "header_row": header_row,
+        "memory_mb": memory_mb,
+        "seconds": seconds,
+    }
+    spec_path = workdir / "spec.json"
+    spec_path.write_text(json.dumps(spec), encoding="utf-8")
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if key in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "PYTHONPATH")
+    }
+    env["PYTHONNOUSERSITE"] = "1"
+    try:
+        done = subprocess.run(
+            [sys.executable, "-m", "tpr_widgets.ingest.sandbox", str(spec_path)],
+            capture_output=True,
+            timeout=seconds * 2 + 10,
+            env=env,
+            cwd=workdir,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise ChildError("time") from None
+    lines = done.stdout.decode("utf-8", "replace").strip().splitlines()
+    try:
+        answer = json.loads(lines[-1]) if lines else {}
+    except ValueError:
+        answer = {}
+    if done.returncode != 0 or not answer:
+        stderr = done.stderr.decode("utf-8", "replace")
+        log.warning("reader child ended with %s: %s", done.returncode, stderr[-2000:])
+        if "MemoryError" in stderr or "memory allocation" in stderr:
+            raise ChildError("memory")
+        if done.returncode in (-9, -24, 137, 152) or "SIGXCPU" in stderr:
+            raise ChildError("time")
+        raise ChildError("memory" if done.returncode < 0 else "crash", stderr[-300:])
+    if "error" in answer:
+        raise ChildError(str(answer["error"]), str(answer.get("detail", "")))
+    return ChildResult(
+        sheet=str(answer["sheet"]),
+        sheets=[str(s) for s in answer["sheets"]],
+        header_row=int(answer["header_row"]),
+        first_column=int(answer["first_column"]),
+        headers=[str(h) for h in answer["headers"]],
+        arrow_path=Path(spec["out"]),
+    )
+
+
+def new_workdir() -> tempfile.TemporaryDirectory[str]:
+    """A private folder for one read (the upload copy and the child's output)."""
+    return tempfile.TemporaryDirectory(prefix="tpr-widgets-read-")
+
+
+# -- the child ------------------------------------------------------------------
+
+
+def _limit(memory_mb: int, seconds: int) -> None:
+    import resource
+
+    with open("/proc/self/statm", encoding="ascii") as handle:
+        pages = int(handle.read().split()[0])
+    current = pages * os.sysconf("SC_PAGE_SIZE")
+    cap = current + memory_mb * _MB
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+    resource.setrlimit(resource.RLIMIT_CPU, (seconds, seconds + 5))
+
+
+def _score(row: list[Any]) -> int:
+    from tpr_widgets.ingest.headers import role_of
+
+    return sum(1 for cell in row if isinstance(cell, str) and role_of(cell))
+
+
+def _cells(batch: Any) -> list[list[Any]]:
+    columns = [column.to_pylist() for column in batch.columns]
+    height = batch.num_rows
+    return [[column[i] for column in columns] for i in range(height)]
+
+
+def _scan(reader: Any, name: str) -> tuple[list[list[Any]], int]:
+    sheet = reader.load_sheet(
+        name,
+        header_row=None,
+        skip_rows=0,
+        n_rows=HEADER_SCAN_ROWS,
+        dtypes="string",
+        eager=True,
+    )
+    rows = _cells(sheet)
+    first = 0
+    found = reader.load_sheet(name, header_row=None, skip_rows=0, n_rows=1)
+    for info in found.available_columns():
+        first = int(info.absolute_index)
+        break
+    return rows, first
+
+
+def _child(spec: dict[str, Any]) -> dict[str, Any]:
+    import fastexcel
+    import pyarrow as pa
+
+    if sys.platform.startswith("linux"):
+        _limit(int(spec["memory_mb"]), int(spec["seconds"]))
+    data = Path(spec["source"]).read_bytes()
+    try:
+        reader = fastexcel.read_excel(data)
+    except Exception as error:  # the reader's own exception types vary
+        text = str(error)
+        if "password" in text.lower() or "encrypt" in text.lower():
+            return {"error": "password"}
+        return {"error": "unreadable", "detail": text[:300]}
+    names = [str(n) for n in reader.sheet_names]
+    wanted = spec.get("sheet")
+    if wanted is not None and wanted not in names:
+        return {"error": "no_sheet", "detail": json.dumps(names)}
+    best: tuple[int, str, int, int, list[Any]] | None = None
+    for name in [wanted] if wanted is not None else names:
+        try:
+            rows, first = _scan(reader, name)
+        except Exception:  # an empty or unreadable sheet holds no data
+            continue
+        if not rows:
+            continue
+        given = spec.get("header_row")
+        if given is not None:
+            if not 0 <= int(given) < len(rows):
+                return {"error": "header_row", "detail": str(len(rows))}
+            row = int(given)
+            header = rows[row]
+        else:
+            scores = [_score(r) for r in rows]
+            row = max(range(len(scores)), key=lambda i: (scores[i], -i))
+            header = rows[row]
+        score = _score(header)
+        if best is None or score > best[0]:
+            best = (score, name, row, first, header)
+    if best is None or best[0] == 0:
+        return {"error": "no_headers", "detail": json.dumps(names)}
+    _, name, row, first, header = best
+    sheet = reader.load_sheet(name, header_row=row, schema_sample_rows=None, eager=True)
+    table = pa.Table.from_batches([sheet])
+    table = table.rename_columns([str(i) for i in range(table.num_columns)])
+    with (
+        pa.OSFile(str(spec["out"]), "wb") as sink,
+        pa.ipc.new_file(sink, table.schema) as writer,
+    ):
+        writer.write_table(table)
+    headers = ["" if cell is None else str(cell).strip() for cell in header]
+    headers = (headers + [""] * table.num_columns)[: table.num_columns]
+    return {
+        "sheet": name,
+        "sheets": names,
+        "header_row": row,
+        "first_column": first,
+        "headers": headers,
+    }
+
+
+def main(argv: list[str]) -> int:
+    spec = json.loads(Path(argv[0]).read_text(encoding="utf-8"))
+    try:
+        answer = _child(spec)
+    except MemoryError:
+        answer = {"error": "memory"}
+    except Exception as error:  # reported to the parent as one line
+        answer = {"error": "unreadable", "detail": f"{type(error).__name__}: {error}"}
+    sys.stdout.write(json.dumps(answer) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
