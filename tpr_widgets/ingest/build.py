@@ -13,7 +13,8 @@ The canonical table has one row per facility and period, and these columns:
   present, then `state_raw`, `lga_raw`, `ward_raw`, `facility_raw`: the names
   as the file wrote them (categoricals), beside the clean ones.
 
-Each facility carries one level (its most frequent label) in every row.
+`facility_level` is per row, as written; the level choice counts each facility
+once, at its most frequent level.
 
 Rows that are not data (a totals row, fully empty rows) and rows without a ward
 (`Unknown` or empty) are left out and counted in the notes. Nothing past this
@@ -87,7 +88,7 @@ def _numbers(raw: RawSheet, position: int) -> pd.Series:
         )
     if not pd.api.types.is_numeric_dtype(series):
         series = series.astype(object)
-        is_text = series.map(type).eq(str)
+        is_text = series.map(lambda v: isinstance(v, str)).astype(bool)
         if is_text.any():
             text = series[is_text].str.strip().str.replace(",", "", regex=False)
             parsed = pd.to_numeric(text.where(text != "", None), errors="coerce")
@@ -216,34 +217,6 @@ def _strip_facilities(facility: pd.Series, state: pd.Series) -> list[Any]:
     return [clean[key] for key in pairs.itertuples(index=False, name=None)]
 
 
-def _one_level_per_facility(table: pd.DataFrame, notes: list[str]) -> None:
-    """Give each facility its most frequent level label (ties: the first seen)."""
-    levels = table["facility_level"]
-    if levels.isna().all():
-        return
-    keys = ["state", "lga", "ward", "facility"]
-    frame = table[keys].assign(level=levels)
-    counts = (
-        frame.dropna(subset=["level"])
-        .groupby([*keys, "level"], sort=False, dropna=False)
-        .size()
-        .rename("n")
-        .reset_index()
-    )
-    several = counts.groupby(keys, sort=False, dropna=False)["level"].transform("size")
-    if not (several > 1).any():
-        return
-    best = counts.sort_values("n", ascending=False, kind="stable").drop_duplicates(keys)
-    chosen = frame[keys].merge(best[[*keys, "level"]], on=keys, how="left")
-    table["facility_level"] = chosen["level"].to_numpy()
-    facilities = int(counts.loc[several > 1, keys].drop_duplicates().shape[0])
-    notes.append(
-        f"{facilities} facilit{'y has' if facilities == 1 else 'ies have'} "
-        "several level labels in different rows; each is counted at its most "
-        "frequent level."
-    )
-
-
 def build_table(raw: RawSheet, roles: RoleMap, *, state: str | None) -> Built:
     """The canonical table for one sheet, with what was cleaned on the way."""
     built = Built(table=pd.DataFrame(), rows_read=len(raw.body))
@@ -359,8 +332,7 @@ def build_table(raw: RawSheet, roles: RoleMap, *, state: str | None) -> Built:
     table["facility_raw"] = facility_raw[keep] if facility_raw is not None else None
 
     table = table.reset_index(drop=True)
-    _one_level_per_facility(table, built.notes)
-    built.table = _compact(table)
+    built.table = compact(table)
     return built
 
 
@@ -385,7 +357,7 @@ def _periods(raw: RawSheet, roles: RoleMap, keep: pd.Series) -> pd.Series:
     return keys
 
 
-def _compact(table: pd.DataFrame) -> pd.DataFrame:
+def compact(table: pd.DataFrame) -> pd.DataFrame:
     for column in (*CATEGORY_COLUMNS, *RAW_COLUMNS):
         table[column] = table[column].astype("category")
     periods = sorted(table["period"].dropna().unique())

@@ -119,7 +119,7 @@ def _csv(data: bytes, filename: str, header_row: int | None) -> RawSheet:
         raise _no_headers(filename)
     headers = ["" if v is None else str(v).strip() for v in frame.iloc[row]]
     body = frame.iloc[row + 1 :].reset_index(drop=True)
-    body.columns = range(body.shape[1])
+    body.columns = pd.RangeIndex(body.shape[1])
     return RawSheet("csv", None, row, headers, body)
 
 
@@ -197,7 +197,7 @@ def _workbook(
         with pa.memory_map(str(found.arrow_path)) as source:
             table = pa.ipc.open_file(source).read_all()
         body = table.to_pandas(split_blocks=True, self_destruct=True)
-    body.columns = range(body.shape[1])
+    body.columns = pd.RangeIndex(body.shape[1])
     return RawSheet(
         kind=kind,
         sheet=found.sheet,

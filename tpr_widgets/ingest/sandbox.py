@@ -110,7 +110,7 @@ def read_in_child(
         header_row=int(answer["header_row"]),
         first_column=int(answer["first_column"]),
         headers=[str(h) for h in answer["headers"]],
-        arrow_path=Path(spec["out"]),
+        arrow_path=workdir / "sheet.arrow",
     )
 
 
