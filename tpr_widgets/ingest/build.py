@@ -106,7 +106,12 @@ def _numbers(raw: RawSheet, position: int) -> pd.Series:
                     "upload again."
                 )
             series = series.where(~is_text, parsed)
-    values = pd.to_numeric(series, errors="coerce").astype("float64")
+    return pd.to_numeric(series, errors="coerce").astype("float64")
+
+
+def _check_range(raw: RawSheet, position: int, values: pd.Series) -> None:
+    """Refuse negative, implausibly large and fractional counts in data rows."""
+    column = raw.first_column + position
     for bad, what in (
         (values < 0, "a negative value"),
         (values > MAX_COUNT, f"a value above {MAX_COUNT:,}"),  # inf too
@@ -120,16 +125,37 @@ def _numbers(raw: RawSheet, position: int) -> pd.Series:
                 f"{_excel_cell(raw.header_row, first, column)}). Counts are whole "
                 "numbers of people from 0 up: correct the file and upload again."
             )
-    return values
+
+
+def _codes(series: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """Integer codes (-1 for empty) and the distinct values of a column."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(), list(series.cat.categories)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return codes, list(uniques)
+
+
+def _categorical(inverse: np.ndarray, values: list[Any], index: pd.Index) -> pd.Series:
+    """A categorical column from per-distinct `values` and each row's distinct."""
+    found, categories = pd.factorize(pd.Series(values, dtype=object))
+    found = np.append(found, -1)  # position -1: an empty cell
+    return pd.Series(
+        pd.Categorical.from_codes(found[inverse], categories=categories),
+        index=index,
+    )
 
 
 def _per_value(series: pd.Series, convert: Callable[[Any], Any]) -> pd.Series:
-    """`convert` applied once per distinct value (NaN stays None)."""
-    codes, uniques = pd.factorize(series, use_na_sentinel=True)
-    converted = np.empty(len(uniques) + 1, dtype=object)
-    converted[:-1] = [convert(v) for v in uniques]
-    converted[-1] = None
-    return pd.Series(converted[codes], index=series.index, dtype=object)
+    """`convert` applied once per distinct value; a categorical (empty stays empty)."""
+    codes, uniques = _codes(series)
+    return _categorical(codes, [convert(v) for v in uniques], series.index)
+
+
+def _mask(series: pd.Series, predicate: Callable[[Any], bool]) -> np.ndarray:
+    codes, uniques = _codes(series)
+    flags = np.array([bool(predicate(v)) for v in uniques] + [False], dtype=bool)
+    picked: np.ndarray = flags[codes]
+    return picked
 
 
 def _squash(value: Any) -> str | None:
@@ -145,39 +171,61 @@ def _text(raw: RawSheet, roles: RoleMap, role: str) -> pd.Series | None:
     return _per_value(raw.body[position], _squash)
 
 
+def _joint(
+    columns: list[pd.Series | None], index: pd.Index
+) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
+    """Each row's distinct combination of several columns, and the combinations."""
+    parts = [
+        _codes(c) if c is not None else (np.full(len(index), -1), []) for c in columns
+    ]
+    key = np.zeros(len(index), dtype=np.int64)
+    for codes, uniques in parts:
+        key = key * (len(uniques) + 1) + (codes.astype(np.int64) + 1)
+    distinct, inverse = np.unique(key, return_inverse=True)
+    combos = []
+    for value in distinct.tolist():
+        combo = []
+        for _, uniques in reversed(parts):
+            value, at = divmod(value, len(uniques) + 1)
+            combo.append(uniques[at - 1] if at else None)
+        combos.append(tuple(reversed(combo)))
+    return inverse.ravel(), combos
+
+
 def _clean_names(
     state: pd.Series, lga: pd.Series | None, ward: pd.Series
 ) -> pd.DataFrame:
-    keys = pd.DataFrame(
-        {
-            "state": state,
-            "lga": lga if lga is not None else pd.Series(None, index=state.index),
-            "ward": ward,
-        },
-        dtype=object,
-    )
-    distinct = keys.drop_duplicates()
-    cleaned: dict[tuple[Any, Any, Any], tuple[Any, Any, Any]] = {}
-    for s, lg, w in distinct.itertuples(index=False):
+    inverse, combos = _joint([state, lga, ward], state.index)
+    cleaned = []
+    for s, lg, w in combos:
         name = canonical_state(s)
         code = STATE_CODES.get(name) if name else None
         lga_clean = clean_lga(lg, code) if isinstance(lg, str) else None
         ward_clean = None if is_missing(w) else clean_ward(w, code, lga_clean)
         if is_missing(ward_clean):
             ward_clean = None
-        cleaned[(s, lg, w)] = (name, lga_clean, ward_clean)
-    mapped = [cleaned[key] for key in keys.itertuples(index=False, name=None)]
-    return pd.DataFrame(mapped, columns=["state", "lga", "ward"], index=keys.index)
+        cleaned.append((name, lga_clean, ward_clean))
+    return pd.DataFrame(
+        {
+            column: _categorical(inverse, [c[i] for c in cleaned], state.index)
+            for i, column in enumerate(("state", "lga", "ward"))
+        }
+    )
 
 
 def _merge_copies(
-    raw: RawSheet, role: str, positions: list[int], notes: list[str]
+    raw: RawSheet,
+    role: str,
+    positions: list[int],
+    keep: pd.Series,
+    notes: list[str],
 ) -> pd.Series:
     """One count column from the columns that hold `role` (DHIS2 `X`, `X.1`)."""
     copies: list[pd.Series] = []
     dropped: list[str] = []
     for position in positions:
         values = _numbers(raw, position)
+        _check_range(raw, position, values[keep])
         if any(values.equals(kept) for kept in copies):
             dropped.append(raw.headers[position])
             continue
@@ -198,23 +246,22 @@ def _merge_copies(
 
 
 def _totals(geo: list[pd.Series], empty: pd.Series) -> pd.Series:
-    labelled = pd.Series(False, index=empty.index)
+    labelled = np.zeros(len(empty), dtype=bool)
     for series in geo:
-        labelled |= _per_value(
+        labelled |= _mask(
             series, lambda v: isinstance(v, str) and bool(_TOTAL.match(v))
-        ).astype(bool)
+        )
     blank = pd.concat(geo, axis=1).isna().all(axis=1)
-    return ~empty & (labelled | blank)
+    return ~empty & (pd.Series(labelled, index=empty.index) | blank)
 
 
-def _strip_facilities(facility: pd.Series, state: pd.Series) -> list[Any]:
-    pairs = pd.DataFrame({"f": facility, "s": state}, dtype=object)
-    distinct = pairs.drop_duplicates()
-    clean = {
-        (f, s): strip_code(f, STATE_CODES.get(s))
-        for f, s in distinct.itertuples(index=False, name=None)
-    }
-    return [clean[key] for key in pairs.itertuples(index=False, name=None)]
+def _strip_facilities(facility: pd.Series | None, state: pd.Series) -> pd.Series:
+    inverse, combos = _joint([facility, state], state.index)
+    clean = [
+        strip_code(f, STATE_CODES.get(st)) if isinstance(f, str) else f
+        for f, st in combos
+    ]
+    return _categorical(inverse, clean, state.index)
 
 
 def build_table(raw: RawSheet, roles: RoleMap, *, state: str | None) -> Built:
@@ -222,12 +269,7 @@ def build_table(raw: RawSheet, roles: RoleMap, *, state: str | None) -> Built:
     built = Built(table=pd.DataFrame(), rows_read=len(raw.body))
     body = raw.body
 
-    counts = {}
-    for role in COUNT_ROLES + EXTRA_ROLES + FEVER_ROLES:
-        positions = roles.positions.get(role, [])
-        if positions:
-            counts[role] = _merge_copies(raw, role, positions, built.notes)
-    if not any(role in counts for role in COUNT_ROLES):
+    if not any(role in roles.positions for role in COUNT_ROLES):
         raise InputError(
             "No malaria test columns were found (such as 'Persons presenting with "
             "fever & tested by RDT <5yrs'). The columns found are: "
@@ -300,17 +342,25 @@ def build_table(raw: RawSheet, roles: RoleMap, *, state: str | None) -> Built:
             f"({built.rows_read} rows read, {built.rows_without_ward} without a "
             "ward). Export the data again, with the ward level included."
         )
+    counts = {}
+    for role in COUNT_ROLES + EXTRA_ROLES + FEVER_ROLES:
+        positions = roles.positions.get(role, [])
+        if positions:
+            counts[role] = _merge_copies(raw, role, positions, keep, built.notes)
+
     table = names.loc[keep].copy()
     if table["lga"].isna().all():
         table["lga"] = ""
     if facility_raw is not None:
-        facility = facility_raw[keep].where(
-            facility_raw[keep].notna(), "(unnamed facility)"
-        )
+        facility = _strip_facilities(facility_raw[keep], table["state"])
+        if facility.isna().any():
+            facility = facility.cat.add_categories(["(unnamed facility)"]).fillna(
+                "(unnamed facility)"
+            )
     else:
         facility = table["ward"]
         built.notes.append("No facility column: each ward is counted as one facility.")
-    table["facility"] = _strip_facilities(facility, table["state"])
+    table["facility"] = facility
 
     level = _text(raw, roles, "facility_level")
     table["facility_level"] = (
@@ -342,9 +392,13 @@ def _periods(raw: RawSheet, roles: RoleMap, keep: pd.Series) -> pd.Series:
     if code is None and label is None:
         return pd.Series("all", index=keep[keep].index)
     source = [raw.body[p][keep] for p in (code, label) if p is not None]
-    keys = _per_value(source[0], period_key)
+    keys: pd.Series = _per_value(source[0], period_key)
     for other in source[1:]:
-        keys = keys.fillna(_per_value(other, period_key))
+        missing = keys.isna()
+        if missing.any():
+            keys = keys.astype(object).where(
+                ~missing, _per_value(other, period_key).astype(object)
+            )
     missing = keys.isna()
     if missing.any():
         header = raw.headers[label if label is not None else code]  # type: ignore[index]
@@ -359,7 +413,7 @@ def _periods(raw: RawSheet, roles: RoleMap, keep: pd.Series) -> pd.Series:
 
 def compact(table: pd.DataFrame) -> pd.DataFrame:
     for column in (*CATEGORY_COLUMNS, *RAW_COLUMNS):
-        table[column] = table[column].astype("category")
+        table[column] = table[column].astype("category").cat.remove_unused_categories()
     periods = sorted(table["period"].dropna().unique())
     table["period"] = pd.Categorical(table["period"], categories=periods, ordered=True)
     return table

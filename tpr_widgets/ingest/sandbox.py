@@ -145,6 +145,117 @@ def _cells(batch: Any) -> list[list[Any]]:
     return [[column[i] for column in columns] for i in range(height)]
 
 
+_NS: Final = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL: Final = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+
+
+def _column(ref: str) -> int:
+    number = 0
+    for char in ref:
+        if not char.isalpha():
+            break
+        number = number * 26 + ord(char.upper()) - 64
+    return number - 1
+
+
+def _stream(archive: Any, part: str) -> Any:
+    """Elements of one zip part as they end, parsed incrementally (defused)."""
+    from xml.etree.ElementTree import XMLPullParser
+
+    from defusedxml.ElementTree import DefusedXMLParser
+
+    parser = XMLPullParser(events=("end",), _parser=DefusedXMLParser(forbid_dtd=True))
+    with archive.open(part) as handle:
+        while chunk := handle.read(1 << 16):
+            parser.feed(chunk)
+            for _, element in parser.read_events():  # type: ignore[misc]
+                yield element
+
+
+def _xlsx_heads(data: bytes) -> dict[str, list[list[Any]]]:
+    """The first rows of every sheet of an xlsx, without parsing whole sheets.
+
+    Rows and columns are absolute (row 1 and column A are index 0), so the
+    header row found here is the one fastexcel is asked for.
+    """
+    import io
+    import posixpath
+    import zipfile
+
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    names = set(archive.namelist())
+    targets = {}
+    for element in _stream(archive, "xl/_rels/workbook.xml.rels"):
+        if element.tag.endswith("Relationship"):
+            target = element.get("Target", "")
+            target = (
+                target.lstrip("/")
+                if target.startswith("/")
+                else (posixpath.normpath(posixpath.join("xl", target)))
+            )
+            targets[element.get("Id")] = target
+    sheets = [
+        (element.get("name"), targets.get(element.get(f"{_REL}id")))
+        for element in _stream(archive, "xl/workbook.xml")
+        if element.tag == f"{_NS}sheet"
+    ]
+    heads: dict[str, list[list[Any]]] = {}
+    wanted: set[int] = set()
+    for name, part in sheets:
+        if name is None or part not in names:
+            continue
+        rows: list[list[Any]] = []
+        for element in _stream(archive, part):
+            if element.tag != f"{_NS}row":
+                continue
+            index = int(element.get("r", len(rows) + 1)) - 1
+            if index >= HEADER_SCAN_ROWS:
+                break
+            while len(rows) < index:
+                rows.append([])
+            cells: list[Any] = []
+            for cell in element.iter(f"{_NS}c"):
+                at = _column(cell.get("r", "")) if cell.get("r") else len(cells)
+                cells += [None] * (at - len(cells) + 1)
+                kind = cell.get("t")
+                value = cell.findtext(f"{_NS}v")
+                if kind == "s" and value is not None:
+                    cells[at] = ("sst", int(value))
+                    wanted.add(int(value))
+                elif kind == "inlineStr":
+                    cells[at] = "".join(t.text or "" for t in cell.iter(f"{_NS}t"))
+                elif value is not None:
+                    cells[at] = value if kind in ("str", "e") else _number(value)
+            rows.append(cells)
+            element.clear()
+        heads[name] = rows
+    strings: dict[int, str] = {}
+    if wanted and "xl/sharedStrings.xml" in names:
+        index, last = 0, max(wanted)
+        for element in _stream(archive, "xl/sharedStrings.xml"):
+            if element.tag != f"{_NS}si":
+                continue
+            if index in wanted:
+                strings[index] = "".join(t.text or "" for t in element.iter(f"{_NS}t"))
+            element.clear()
+            index += 1
+            if index > last:
+                break
+    for rows in heads.values():
+        for cells in rows:
+            for i, cell in enumerate(cells):
+                if isinstance(cell, tuple):
+                    cells[i] = strings.get(cell[1])
+    return heads
+
+
+def _number(text: str) -> Any:
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
 def _scan(reader: Any, name: str) -> tuple[list[list[Any]], int]:
     sheet = reader.load_sheet(
         name,
@@ -166,6 +277,7 @@ def _scan(reader: Any, name: str) -> tuple[list[list[Any]], int]:
 def _child(spec: dict[str, Any]) -> dict[str, Any]:
     import fastexcel
     import pyarrow as pa
+    import pyarrow.compute
 
     if sys.platform.startswith("linux"):
         _limit(int(spec["memory_mb"]), int(spec["seconds"]))
@@ -181,10 +293,14 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
     wanted = spec.get("sheet")
     if wanted is not None and wanted not in names:
         return {"error": "no_sheet", "detail": json.dumps(names)}
+    heads = _xlsx_heads(data) if data.startswith(b"PK") else None
     best: tuple[int, str, int, int, list[Any]] | None = None
     for name in [wanted] if wanted is not None else names:
         try:
-            rows, first = _scan(reader, name)
+            if heads is not None:
+                rows, first = heads.get(name, []), 0
+            else:
+                rows, first = _scan(reader, name)
         except Exception:  # an empty or unreadable sheet holds no data
             continue
         if not rows:
@@ -205,9 +321,27 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
     if best is None or best[0] == 0:
         return {"error": "no_headers", "detail": json.dumps(names)}
     _, name, row, first, header = best
-    sheet = reader.load_sheet(name, header_row=row, schema_sample_rows=None, eager=True)
-    table = pa.Table.from_batches([sheet])
-    table = table.rename_columns([str(i) for i in range(table.num_columns)])
+    lazy = reader.load_sheet(name, header_row=row, schema_sample_rows=None)
+    columns = lazy.available_columns()
+    if heads is not None:
+        first = int(columns[0].absolute_index) if columns else 0
+        header = [
+            header[int(c.absolute_index)]
+            if int(c.absolute_index) < len(header)
+            else None
+            for c in columns
+        ]
+    table = pa.table(lazy.to_arrow())
+    # Text columns travel dictionary-encoded: they arrive as categoricals.
+    table = pa.table(
+        [
+            pa.compute.dictionary_encode(column)
+            if pa.types.is_string(column.type) or pa.types.is_large_string(column.type)
+            else column
+            for column in table.columns
+        ],
+        names=[str(i) for i in range(table.num_columns)],
+    )
     with (
         pa.OSFile(str(spec["out"]), "wb") as sink,
         pa.ipc.new_file(sink, table.schema) as writer,
