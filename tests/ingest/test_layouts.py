@@ -132,14 +132,16 @@ def test_format_b_prime_as_real_xls(tmp_path: Path) -> None:
     assert run_u5_rdt(wf) == {"Afon": "44.12", "Oja": "90.00"}
 
 
+KW_AFON = ["kw Kwara State", "kw Asa LGA", "kw Afon Ward"]
+
+
 def test_identical_duplicate_columns_are_dropped_not_doubled() -> None:
     header = ["orgunitlevel2", "orgunitlevel3", "orgunitlevel4", "orgunitlevel5",
               "periodname", T_U5, P_U5, T_U5 + ".1", P_U5]  # fmt: skip
     rows = [
         header,
-        ["kw Kwara State", "kw Asa LGA", "kw Afon Ward", "kw A", "2024-01", 10, 4, 10, 4],
-        ["kw Kwara State", "kw Asa LGA", "kw Afon Ward", "kw B", "2024-01", None, None,
-         None, None],
+        [*KW_AFON, "kw A", "2024-01", 10, 4, 10, 4],
+        [*KW_AFON, "kw B", "2024-01", None, None, None, None],
     ]  # fmt: skip
     result = ingest(xlsx(rows), "b.xlsx")
     tested = result.table["rdt_tested_u5"].tolist()
@@ -213,7 +215,8 @@ def test_hand_cleaned_csv_in_common_encodings(tmp_path: Path, encoding: str) -> 
 def test_state_names_and_every_fct_spelling() -> None:
     header = ["State", "LGA", "Ward", "Health Facility", "periodname", T_U5, P_U5]
     spellings = ["fc Federal Capital Territory", "FCT", "Abuja", "FCT Abuja",
-                 "federal-capital-territory", "Nassarawa State", "KANO STATE"]  # fmt: skip
+                 "federal-capital-territory", "Nassarawa State",
+                 "KANO STATE"]  # fmt: skip
     rows = [header] + [
         [state, "AMAC", f"W{i}", "F", "2024-01", 1, 1]
         for i, state in enumerate(spellings)
