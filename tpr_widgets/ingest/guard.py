@@ -123,6 +123,8 @@ def check_zip(data: bytes) -> None:
         for entry in entries:
             if entry.filename.lower().endswith((".xml", ".rels")):
                 _check_xml(archive, entry)
+    except InputError:
+        raise
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, RuntimeError):
         raise InputError(
             "The workbook's contents are damaged or encrypted and cannot be "

@@ -161,7 +161,8 @@ def _child_error(error: ChildError, filename: str, kind: str) -> InputError:
             "(TPR_WIDGETS_READ_SECONDS); it was stopped. Export it again, or "
             "split it by state."
         )
-    detail = f" ({error.detail.strip()[:160]})" if error.detail.strip() else ""
+    lines = error.detail.strip().splitlines()
+    detail = f" ({' '.join(lines[0].split())[:160]})" if lines else ""
     return InputError(
         f"The {kind} workbook {filename!r} could not be read{detail}. Open it in "
         "Excel, save it again as .xlsx, and upload that file."

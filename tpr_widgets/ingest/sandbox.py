@@ -13,6 +13,7 @@ the child imports neither pandas nor the rest of the product.
 
 from __future__ import annotations
 
+import errno
 import json
 import logging
 import os
@@ -365,7 +366,11 @@ def main(argv: list[str]) -> int:
     except MemoryError:
         answer = {"error": "memory"}
     except Exception as error:  # reported to the parent as one line
-        answer = {"error": "unreadable", "detail": f"{type(error).__name__}: {error}"}
+        if isinstance(error, OSError) and error.errno == errno.ENOMEM:
+            answer = {"error": "memory"}
+        else:
+            detail = f"{type(error).__name__}: {error}"
+            answer = {"error": "unreadable", "detail": detail}
     sys.stdout.write(json.dumps(answer) + "\n")
     return 0
 
