@@ -133,6 +133,7 @@ def ingest(
         "sheet": raw.sheet,
         "header_row": raw.header_row + 1,
         "columns": detected,
+        "headers": [h for h in raw.headers if h],
         "rows_read": built.rows_read,
         "rows_without_ward": built.rows_without_ward,
         "totals_rows_dropped": built.totals_rows,
