@@ -352,3 +352,24 @@ def test_text_far_down_a_count_column_is_found() -> None:
     rows[1400][5] = "ten"  # list index 1400 is spreadsheet row 1401
     with pytest.raises(InputError, match=r"holds text such as 'ten' \(cell F1401\)"):
         ingest(xlsx(rows), "x.xlsx")
+
+
+def test_code_number_prefixes_outpatient_and_fever_columns() -> None:
+    header = ["State", "LGA", "Ward", "Health Facility", "periodname", T_U5, P_U5,
+              "Total Outpatient attendance", "General Attendance",
+              "Persons with fever <5yrs"]  # fmt: skip
+    rows = [header, ["ad Adamawa State", "ad1501 Demsa", "ad150101 Bille Ward",
+                     "ad PHC", "2024-01", 10, 5, 40, 90, 12]]  # fmt: skip
+    result = ingest(xlsx(rows), "x.xlsx")
+    row = result.table.iloc[0]
+    assert (row["lga"], row["ward"]) == ("Demsa", "Bille")
+    assert result.columns["outpatient"] == "Total Outpatient attendance"
+    assert result.columns["general_attendance"] == "General Attendance"
+    assert result.columns["fever_u5"] == "Persons with fever <5yrs"
+    assert (row["outpatient"], row["general_attendance"], row["fever_u5"]) == (
+        40.0,
+        90.0,
+        12.0,
+    )
+    # The fever count is its own role, not a tested count.
+    assert row["rdt_tested_u5"] == 10.0
