@@ -12,7 +12,7 @@ BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "bench_read.py"
 
 def test_bench_read_smoke(tmp_path: Path) -> None:
     done = subprocess.run(
-        [sys.executable, str(BENCH), "--rows", "3000", "--out",
+        [sys.executable, str(BENCH), "--rows", "3000", "--repeat", "1", "--out",
          str(tmp_path / "n.xlsx"), "--json"],
         capture_output=True, text=True, timeout=600, check=False,
     )  # fmt: skip
