@@ -322,7 +322,10 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
     if best is None or best[0] == 0:
         return {"error": "no_headers", "detail": json.dumps(names)}
     _, name, row, first, header = best
-    lazy = reader.load_sheet(name, header_row=row, schema_sample_rows=None)
+    # Types are guessed from the first rows; a later cell that does not fit
+    # its column's guess is a cell error, and then the sheet is read again
+    # with types taken from every row, so nothing is read as empty.
+    lazy = reader.load_sheet(name, header_row=row)
     columns = lazy.available_columns()
     if heads is not None:
         first = int(columns[0].absolute_index) if columns else 0
@@ -332,7 +335,11 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
             else None
             for c in columns
         ]
-    table = pa.table(lazy.to_arrow())
+    batch, errors = lazy.to_arrow_with_errors()
+    if errors is not None and errors.errors:
+        lazy = reader.load_sheet(name, header_row=row, schema_sample_rows=None)
+        batch = lazy.to_arrow()
+    table = pa.table(batch)
     # Text columns travel dictionary-encoded: they arrive as categoricals.
     table = pa.table(
         [
