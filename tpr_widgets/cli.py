@@ -82,7 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    inspect.add_argument("file", type=Path)
+    inspect.add_argument(
+        "file", type=Path, nargs="+", help="one export, or several of one layout"
+    )
+    inspect.add_argument("--state", help="the state of a file that has no state column")
     inspect.add_argument(
         "--json", action="store_true", help="print the summary as JSON"
     )
@@ -101,9 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    compute.add_argument("file", type=Path)
     compute.add_argument(
-        "--state", help="a state name, or 'all' (optional when the file has one state)"
+        "file", type=Path, nargs="+", help="one export, or several of one layout"
+    )
+    compute.add_argument(
+        "--state",
+        help="a state name, or 'all' (optional when the file has one state); for "
+        "a file without a state column, the state it covers",
     )
     compute.add_argument("--facility-level", default="all", choices=LEVEL_CHOICES)
     compute.add_argument("--age-group", default="u5", choices=AGE_CHOICES)
@@ -204,10 +211,22 @@ def _print_summary(summary: dict[str, Any]) -> None:
     print("\n".join(lines))
 
 
-def _inspect(args: argparse.Namespace) -> int:
-    from tpr_widgets.ingest import ingest
+def _files(paths: list[Path]) -> list[tuple[bytes, str]]:
+    return [(_read(path), path.name) for path in paths]
 
-    result = ingest(_read(args.file), args.file.name, columns=dict(args.column) or None)
+
+def _named_state(value: str | None) -> str | None:
+    return None if value is None or value.strip().lower() == "all" else value
+
+
+def _inspect(args: argparse.Namespace) -> int:
+    from tpr_widgets.ingest import ingest_many
+
+    result = ingest_many(
+        _files(args.file),
+        columns=dict(args.column) or None,
+        state=_named_state(args.state),
+    )
     if args.json:
         print(json.dumps(result.summary, indent=2, ensure_ascii=False))
     else:
@@ -231,12 +250,12 @@ def _compute(args: argparse.Namespace) -> int:
     from tpr_widgets.export import write_run
     from tpr_widgets.workflow import Workflow
 
-    data = _read(args.file)
+    files = _files(args.file)
     with tempfile.TemporaryDirectory(prefix="tpr-widgets-cli-") as root:
         wf = Workflow.new(root)
-        wf.load_bytes(data, args.file.name)
-        for role, header in args.column:
-            wf.map_column(role, header)
+        wf.load_sources(
+            files, columns=dict(args.column), state=_named_state(args.state)
+        )
         if wf.stage == "state":
             if args.state is None:
                 states = ", ".join(wf.summary["states"])
@@ -272,11 +291,11 @@ def _compute(args: argparse.Namespace) -> int:
             )
         wf.select("add_outpatient" if args.outpatient_indicator else "keep")
         tables = wf.tables
-        summary, selections, file = wf.summary, wf.selections, wf.file
+        summary, selections, files_info = wf.summary, wf.selections, wf.files
 
-    out = args.out or _default_out(args.file, selections)
-    files, provenance, notes = _outputs(args, tables, summary, selections, file)
-    written = write_run(tables, out, provenance, files)
+    out = args.out or _default_out(args.file[0], selections)
+    extra, provenance, notes = _outputs(args, tables, summary, selections, files_info)
+    written = write_run(tables, out, provenance, extra)
     for note in [*summary["notes"], *notes]:
         print(f"note: {note}", file=sys.stderr)
     for note in quality_notes(tables):
@@ -291,12 +310,12 @@ def _outputs(
     tables: dict[str, Any],
     summary: dict[str, Any],
     selections: dict[str, Any],
-    file: dict[str, Any] | None,
+    files: list[dict[str, Any]],
 ) -> tuple[dict[str, bytes], dict[str, Any], list[str]]:
     """The further files of a run (boundary join, map, workbook, report)."""
     from tpr_widgets.outputs import build_outputs, file_record, provenance
 
-    inputs = [{"role": "export", **(file or {})}]
+    inputs = [{"role": "export", **file} for file in files]
     joined, recode = None, None
     if args.recode is not None:
         from tpr_widgets.geo.run import read_recode

@@ -14,6 +14,9 @@ from pathlib import Path
 from tpr_widgets.errors import InputError
 
 DEFAULT_MAX_UPLOAD_MB = 250
+# The reader's child process: address space above its start, and CPU seconds.
+DEFAULT_READ_MEMORY_MB = 3072
+DEFAULT_READ_SECONDS = 300
 
 
 def _int_env(name: str, default: int) -> int:
@@ -38,9 +41,18 @@ class Settings:
 
     max_upload_bytes: int
     output_root: Path
+    read_memory_mb: int = DEFAULT_READ_MEMORY_MB
+    read_seconds: int = DEFAULT_READ_SECONDS
 
     @classmethod
     def from_env(cls) -> Settings:
         mb = _int_env("TPR_WIDGETS_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB)
         out = os.environ.get("TPR_WIDGETS_OUTPUTS") or "tpr_outputs"
-        return cls(max_upload_bytes=mb * 1024 * 1024, output_root=Path(out))
+        return cls(
+            max_upload_bytes=mb * 1024 * 1024,
+            output_root=Path(out),
+            read_memory_mb=_int_env(
+                "TPR_WIDGETS_READ_MEMORY_MB", DEFAULT_READ_MEMORY_MB
+            ),
+            read_seconds=_int_env("TPR_WIDGETS_READ_SECONDS", DEFAULT_READ_SECONDS),
+        )

@@ -20,7 +20,7 @@ import hashlib
 import logging
 import os
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, cast
 
@@ -29,11 +29,12 @@ import pandas as pd
 from tpr_widgets import choices
 from tpr_widgets.choices import Option
 from tpr_widgets.errors import InputError, TPRWidgetsError
-from tpr_widgets.ingest import ingest
+from tpr_widgets.ingest import ingest_many
+from tpr_widgets.ingest.headers import INGEST_ROLES
 from tpr_widgets.results import Results
 from tpr_widgets.store import Checkpoint, Store, open_store, validate_session_id
 from tpr_widgets.store.jsonsafe import to_jsonable
-from tpr_widgets.vocab import ALL_ROLES, COMBINE_CHOICES, STAGES, canonical_state
+from tpr_widgets.vocab import COMBINE_CHOICES, STAGES, canonical_state
 
 __all__ = ["Option", "Workflow"]
 
@@ -223,6 +224,12 @@ class Workflow(Results):
         return dict(found) if found else None
 
     @property
+    def files(self) -> list[dict[str, Any]]:
+        """Name, size and SHA-256 of each loaded file (several for merged loads)."""
+        found = self._state.get("files") or ([self.file] if self.file else [])
+        return [dict(info) for info in found]
+
+    @property
     def table(self) -> pd.DataFrame:
         """The canonical facility-month table (read from the store once)."""
         if self._table is None:
@@ -239,62 +246,155 @@ class Workflow(Results):
 
     # -- loading ------------------------------------------------------------
 
-    def load_file(self, path: str | os.PathLike[str]) -> None:
-        """Load an export from a path on this machine (xlsx, xls or csv)."""
-        file = Path(path)
-        if not file.is_file():
-            raise InputError(f"There is no file at {str(file)!r}; check the path.")
-        self.load_bytes(file.read_bytes(), file.name)
+    def load_file(
+        self, path: str | os.PathLike[str], *, state: str | None = None
+    ) -> None:
+        """Load an export from a path on this machine (xlsx, xls or csv).
 
-    def load_bytes(self, data: bytes, filename: str) -> None:
+        `state` names the state of a file that has no state column.
+        """
+        self.load_files([path], state=state)
+
+    def load_files(
+        self, paths: Sequence[str | os.PathLike[str]], *, state: str | None = None
+    ) -> None:
+        """Load several exports of one layout (per state or per year) as one."""
+        if isinstance(paths, str | os.PathLike) or not paths:
+            raise InputError("Give a list of one or more file paths.")
+        files = []
+        for path in paths:
+            file = Path(path)
+            if not file.is_file():
+                raise InputError(f"There is no file at {str(file)!r}; check the path.")
+            try:
+                files.append((file.read_bytes(), file.name))
+            except OSError as error:
+                raise InputError(
+                    f"The file {str(file)!r} could not be read ({error.strerror})."
+                ) from None
+        self._load(files, {}, state=state, reads=None)
+
+    def load_bytes(
+        self, data: bytes, filename: str, *, state: str | None = None
+    ) -> None:
         """Load an uploaded export; the stages start over with the new file."""
         if not isinstance(data, bytes | bytearray | memoryview):
             raise InputError(
                 f"An upload must be the file's bytes, not {type(data).__name__}."
             )
-        self._load(bytes(data), str(filename), {})
+        self._load([(bytes(data), str(filename))], {}, state=state, reads=None)
+
+    def load_sources(
+        self,
+        files: Sequence[tuple[bytes, str]],
+        *,
+        columns: Mapping[str, str] | None = None,
+        state: str | None = None,
+    ) -> None:
+        """Load (bytes, filename) pairs with a mapping given up front (the CLI)."""
+        for data, _ in files:
+            if not isinstance(data, bytes | bytearray | memoryview):
+                raise InputError(
+                    f"An upload must be the file's bytes, not {type(data).__name__}."
+                )
+        overrides = dict(columns or {})
+        for role in overrides:
+            if role not in INGEST_ROLES:
+                raise InputError(
+                    f"{role!r} is not a column role. Use one of: "
+                    f"{', '.join(INGEST_ROLES)}."
+                )
+        self._load(
+            [(bytes(d), str(n)) for d, n in files], overrides, state=state, reads=None
+        )
 
     def map_column(self, role: str, header: str) -> None:
-        """Use the column `header` for `role`, re-reading the stored upload."""
-        if role not in ALL_ROLES:
-            raise InputError(
-                f"{role!r} is not a column role. Use one of: {', '.join(ALL_ROLES)}."
-            )
-        source = self._checkpoint.data.get("source")
-        file = self.file
-        if source is None or file is None:
-            raise InputError("Upload a file before mapping its columns.")
-        data = self._store.read_data(self.session_id, source)
-        if not isinstance(data, bytes):
-            raise InputError("The stored upload is damaged; upload the file again.")
-        overrides = {**self._state.get("column_overrides", {}), role: header}
-        self._load(data, str(file["name"]), overrides)
+        """Use the column `header` for `role`, re-reading the stored upload.
 
-    def _load(self, data: bytes, filename: str, overrides: Mapping[str, str]) -> None:
+        The header row and sheet found at the first read are reused; the
+        mapping is kept in the checkpoint. `map_column("state", "")` is not a
+        mapping: name a whole file's state with `set_state`.
+        """
+        if role not in INGEST_ROLES:
+            raise InputError(
+                f"{role!r} is not a column role. Use one of: {', '.join(INGEST_ROLES)}."
+            )
+        if not isinstance(header, str) or not header.strip():
+            raise InputError(f"Give the header of the column to use as {role!r}.")
+        overrides = {**self._state.get("column_overrides", {}), role: header}
+        self._reload(overrides, self._state.get("state_override"))
+
+    def set_state(self, state: str) -> None:
+        """Name the state of a loaded file that has no state column."""
+        self._reload(dict(self._state.get("column_overrides", {})), state)
+
+    def _reload(self, overrides: Mapping[str, str], state: str | None) -> None:
+        files = self._state.get("files") or ([self.file] if self.file else [])
+        if not files:
+            raise InputError("Upload a file before mapping its columns.")
+        loaded: list[tuple[bytes, str]] = []
+        for index, info in enumerate(files):
+            ref = self._checkpoint.data.get(
+                "source" if index == 0 else f"source_{index}"
+            )
+            if ref is None:
+                raise InputError("The stored upload is missing; upload the file again.")
+            data = self._store.read_data(self.session_id, ref)
+            if not isinstance(data, bytes):
+                raise InputError("The stored upload is damaged; upload the file again.")
+            loaded.append((data, str(info["name"])))
+        reads = self._state.get("reads")
+        self._load(loaded, overrides, state=state, reads=reads)
+
+    def _load(
+        self,
+        files: list[tuple[bytes, str]],
+        overrides: Mapping[str, str],
+        *,
+        state: str | None,
+        reads: list[dict[str, Any]] | None,
+    ) -> None:
         started = time.perf_counter()
-        name = Path(str(filename)).name or "upload"
-        result = ingest(data, name, columns=overrides or None)
+        named = [(data, Path(str(name)).name or "upload") for data, name in files]
+        result = ingest_many(named, columns=overrides or None, reads=reads, state=state)
+        parts = result.summary.get("files") or [result.summary]
+        recorded = [
+            {"header_row": part["header_row"], "sheet": part["sheet"]} for part in parts
+        ]
         table_ref = self._store.write_data(self.session_id, result.table)
-        source_ref = self._store.write_data(self.session_id, bytes(data))
-        state = {
+        data_refs = {"table": table_ref}
+        for index, (data, _) in enumerate(named):
+            key = "source" if index == 0 else f"source_{index}"
+            data_refs[key] = self._store.write_data(self.session_id, bytes(data))
+        infos: list[dict[str, Any]] = [
+            {
+                "name": name,
+                "size": len(data),
+                "sha256": hashlib.sha256(data).hexdigest(),
+            }
+            for data, name in named
+        ]
+        label = str(infos[0]["name"])
+        if len(infos) > 1:
+            label += f" (+{len(infos) - 1} more)"
+        new_state = {
             **_empty_state(),
             "stage": "state",
             "summary": result.summary,
             "columns": result.columns,
             "column_overrides": dict(overrides),
-            "file": {
-                "name": name,
-                "size": len(data),
-                "sha256": hashlib.sha256(data).hexdigest(),
-            },
-            "label": name,
+            "state_override": state,
+            "reads": recorded,
+            "file": infos[0],
+            "files": infos,
+            "label": label,
         }
-        self._advance(state, result.table)
-        self._commit(state, {"table": table_ref, "source": source_ref}, result.table)
+        self._advance(new_state, result.table)
+        self._commit(new_state, data_refs, result.table)
         log.info(
             "session %s loaded %r (%d records) in %.2f s",
             _short(self.session_id),
-            name,
+            label,
             result.summary["records"],
             time.perf_counter() - started,
         )

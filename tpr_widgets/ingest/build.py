@@ -8,7 +8,13 @@ The canonical table has one row per facility and period, and these columns:
 - `period`: `YYYY-MM` or `YYYY` (categorical, ordered by time);
 - the twelve counts `rdt_tested_u5` ... `microscopy_positive_pw` (float64, NaN
   where the cell was empty) and, when present, `outpatient` and
-  `general_attendance`.
+  `general_attendance`;
+- after those: `fever_u5` / `fever_o5` / `fever_pw` (persons with fever) when
+  present, then `state_raw`, `lga_raw`, `ward_raw`, `facility_raw`: the names
+  as the file wrote them (categoricals), beside the clean ones.
+
+`facility_level` is per row, as written; the level choice counts each facility
+once, at its most frequent level.
 
 Rows that are not data (a totals row, fully empty rows) and rows without a ward
 (`Unknown` or empty) are left out and counted in the notes. Nothing past this
@@ -18,6 +24,7 @@ module sees a source header or a raw name spelling.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -25,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from tpr_widgets.errors import InputError
+from tpr_widgets.ingest.headers import FEVER_ROLES
 from tpr_widgets.ingest.levels import level_of
 from tpr_widgets.ingest.names import clean_lga, clean_ward, is_missing, strip_code
 from tpr_widgets.ingest.periods import period_key
@@ -40,6 +48,8 @@ from tpr_widgets.vocab import (
 
 _TOTAL: Final = re.compile(r"^\s*(grand\s+)?totals?\s*$", re.IGNORECASE)
 NAME_COLUMNS: Final = ("state", "lga", "ward", "facility")
+CATEGORY_COLUMNS: Final = (*NAME_COLUMNS, "facility_level", "ownership")
+RAW_COLUMNS: Final = ("state_raw", "lga_raw", "ward_raw", "facility_raw")
 # No facility sees ten million febrile patients in a month; larger values are
 # typing or export errors (and would overflow sums).
 MAX_COUNT: Final = 10_000_000
@@ -64,28 +74,44 @@ def _excel_cell(header_row: int, row: int, column: int) -> str:
     return f"{letters}{header_row + row + 2}"
 
 
-def _numbers(raw: RawSheet, position: int, rows: pd.Series) -> pd.Series:
-    """The numbers of one count column on the data `rows`, checked cell by cell."""
-    series = raw.body[position][rows]
-    is_text = series.map(lambda v: isinstance(v, str)).astype(bool)
-    if is_text.any():
-        text = series[is_text].str.strip().str.replace(",", "", regex=False)
-        parsed = pd.to_numeric(text.where(text != "", None), errors="coerce")
-        bad = parsed.isna() & text.ne("")
-        if bad.any():
-            cells = [
-                _excel_cell(raw.header_row, int(i), position)
-                for i in bad[bad].index[:5]
-            ]
-            raise InputError(
-                f"The count column {raw.headers[position]!r} holds text such as "
-                f"{text[bad].iloc[0]!r} (cell{'s' if len(cells) > 1 else ''} "
-                f"{', '.join(cells)}{' and more' if bad.sum() > 5 else ''}). "
-                "Counts must be numbers or empty: correct those cells and upload "
-                "again."
-            )
-        series = series.where(~is_text, parsed)
-    values = pd.to_numeric(series, errors="coerce").astype("float64")
+def _numbers(raw: RawSheet, position: int) -> pd.Series:
+    series = raw.body[position]
+    column = raw.first_column + position
+    if pd.api.types.is_bool_dtype(series) or pd.api.types.is_datetime64_any_dtype(
+        series
+    ):
+        raise InputError(
+            f"The count column {raw.headers[position]!r} holds "
+            f"{'dates' if series.dtype.kind == 'M' else 'true/false values'}, not "
+            "counts. Map the right column with --column ROLE=HEADER or in the "
+            "column panel, or correct the file."
+        )
+    if not pd.api.types.is_numeric_dtype(series):
+        series = series.astype(object)
+        is_text = series.map(lambda v: isinstance(v, str)).astype(bool)
+        if is_text.any():
+            text = series[is_text].str.strip().str.replace(",", "", regex=False)
+            parsed = pd.to_numeric(text.where(text != "", None), errors="coerce")
+            bad = parsed.isna() & text.ne("")
+            if bad.any():
+                cells = [
+                    _excel_cell(raw.header_row, int(i), column)
+                    for i in bad[bad].index[:5]
+                ]
+                raise InputError(
+                    f"The count column {raw.headers[position]!r} holds text such "
+                    f"as {text[bad].iloc[0]!r} (cell{'s' if len(cells) > 1 else ''} "
+                    f"{', '.join(cells)}{' and more' if bad.sum() > 5 else ''}). "
+                    "Counts must be numbers or empty: correct those cells and "
+                    "upload again."
+                )
+            series = series.where(~is_text, parsed)
+    return pd.to_numeric(series, errors="coerce").astype("float64")
+
+
+def _check_range(raw: RawSheet, position: int, values: pd.Series) -> None:
+    """Refuse negative, implausibly large and fractional counts in data rows."""
+    column = raw.first_column + position
     for bad, what in (
         (values < 0, "a negative value"),
         (values > MAX_COUNT, f"a value above {MAX_COUNT:,}"),  # inf too
@@ -96,46 +122,146 @@ def _numbers(raw: RawSheet, position: int, rows: pd.Series) -> pd.Series:
             raise InputError(
                 f"The count column {raw.headers[position]!r} has {what} "
                 f"({values[first]:g} in cell "
-                f"{_excel_cell(raw.header_row, first, position)}). Counts are whole "
+                f"{_excel_cell(raw.header_row, first, column)}). Counts are whole "
                 "numbers of people from 0 up: correct the file and upload again."
             )
-    return values
+
+
+def _codes(series: pd.Series) -> tuple[np.ndarray, list[Any]]:
+    """Integer codes (-1 for empty) and the distinct values of a column."""
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        return series.cat.codes.to_numpy(), list(series.cat.categories)
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return codes, list(uniques)
+
+
+def _categorical(inverse: np.ndarray, values: list[Any], index: pd.Index) -> pd.Series:
+    """A categorical column from per-distinct `values` and each row's distinct."""
+    found, categories = pd.factorize(pd.Series(values, dtype=object))
+    found = np.append(found, -1)  # position -1: an empty cell
+    return pd.Series(
+        pd.Categorical.from_codes(found[inverse], categories=categories),
+        index=index,
+    )
+
+
+def _per_value(series: pd.Series, convert: Callable[[Any], Any]) -> pd.Series:
+    """`convert` applied once per distinct value; a categorical (empty stays empty)."""
+    codes, uniques = _codes(series)
+    return _categorical(codes, [convert(v) for v in uniques], series.index)
+
+
+def _mask(series: pd.Series, predicate: Callable[[Any], bool]) -> np.ndarray:
+    codes, uniques = _codes(series)
+    flags = np.array([bool(predicate(v)) for v in uniques] + [False], dtype=bool)
+    picked: np.ndarray = flags[codes]
+    return picked
+
+
+def _squash(value: Any) -> str | None:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return " ".join(str(value).split()) or None
 
 
 def _text(raw: RawSheet, roles: RoleMap, role: str) -> pd.Series | None:
     position = roles.first(role)
     if position is None:
         return None
-    cleaned = [
-        None if v is None or v != v else " ".join(str(v).split()) or None
-        for v in raw.body[position]
+    return _per_value(raw.body[position], _squash)
+
+
+def _joint(
+    columns: list[pd.Series | None], index: pd.Index
+) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
+    """Each row's distinct combination of several columns, and the combinations."""
+    parts = [
+        _codes(c) if c is not None else (np.full(len(index), -1), []) for c in columns
     ]
-    return pd.Series(cleaned, index=raw.body.index, dtype=object)
+    key = np.zeros(len(index), dtype=np.int64)
+    for codes, uniques in parts:
+        key = key * (len(uniques) + 1) + (codes.astype(np.int64) + 1)
+    distinct, inverse = np.unique(key, return_inverse=True)
+    combos = []
+    for value in distinct.tolist():
+        combo = []
+        for _, uniques in reversed(parts):
+            value, at = divmod(value, len(uniques) + 1)
+            combo.append(uniques[at - 1] if at else None)
+        combos.append(tuple(reversed(combo)))
+    return inverse.ravel(), combos
 
 
 def _clean_names(
     state: pd.Series, lga: pd.Series | None, ward: pd.Series
 ) -> pd.DataFrame:
-    keys = pd.DataFrame(
-        {
-            "state": state,
-            "lga": lga if lga is not None else pd.Series(None, index=state.index),
-            "ward": ward,
-        },
-        dtype=object,
-    )
-    distinct = keys.drop_duplicates()
-    cleaned: dict[tuple[Any, Any, Any], tuple[Any, Any, Any]] = {}
-    for s, lg, w in distinct.itertuples(index=False):
+    inverse, combos = _joint([state, lga, ward], state.index)
+    cleaned = []
+    for s, lg, w in combos:
         name = canonical_state(s)
         code = STATE_CODES.get(name) if name else None
         lga_clean = clean_lga(lg, code) if isinstance(lg, str) else None
         ward_clean = None if is_missing(w) else clean_ward(w, code, lga_clean)
         if is_missing(ward_clean):
             ward_clean = None
-        cleaned[(s, lg, w)] = (name, lga_clean, ward_clean)
-    mapped = [cleaned[key] for key in keys.itertuples(index=False, name=None)]
-    return pd.DataFrame(mapped, columns=["state", "lga", "ward"], index=keys.index)
+        cleaned.append((name, lga_clean, ward_clean))
+    return pd.DataFrame(
+        {
+            column: _categorical(inverse, [c[i] for c in cleaned], state.index)
+            for i, column in enumerate(("state", "lga", "ward"))
+        }
+    )
+
+
+def _merge_copies(
+    raw: RawSheet,
+    role: str,
+    positions: list[int],
+    keep: pd.Series,
+    notes: list[str],
+) -> pd.Series:
+    """One count column from the columns that hold `role` (DHIS2 `X`, `X.1`)."""
+    copies: list[pd.Series] = []
+    dropped: list[str] = []
+    for position in positions:
+        values = _numbers(raw, position)
+        _check_range(raw, position, values[keep])
+        if any(values.equals(kept) for kept in copies):
+            dropped.append(raw.headers[position])
+            continue
+        copies.append(values)
+    names = ", ".join(repr(raw.headers[p]) for p in positions)
+    if dropped:
+        notes.append(
+            f"Columns {names} hold {role}; {len(dropped)} identical copy(ies) "
+            "were dropped."
+        )
+    if len(copies) == 1:
+        return copies[0]
+    notes.append(
+        f"Columns {names} all hold {role}; the {len(copies)} different copies "
+        "were summed (empty only where every copy is empty)."
+    )
+    return pd.concat(copies, axis=1).sum(axis=1, min_count=1)
+
+
+def _totals(geo: list[pd.Series], empty: pd.Series) -> pd.Series:
+    labelled = np.zeros(len(empty), dtype=bool)
+    for series in geo:
+        labelled |= _mask(
+            series, lambda v: isinstance(v, str) and bool(_TOTAL.match(v))
+        )
+    blank = pd.concat(geo, axis=1).isna().all(axis=1)
+    return ~empty & (pd.Series(labelled, index=empty.index) | blank)
+
+
+def _strip_facilities(facility: pd.Series | None, state: pd.Series) -> pd.Series:
+    inverse, combos = _joint([facility, state], state.index)
+    clean = [
+        strip_code(f, STATE_CODES.get(st)) if isinstance(f, str) else f
+        for f, st in combos
+    ]
+    return _categorical(inverse, clean, state.index)
 
 
 def build_table(raw: RawSheet, roles: RoleMap, *, state: str | None) -> Built:
@@ -156,31 +282,31 @@ def build_table(raw: RawSheet, roles: RoleMap, *, state: str | None) -> Built:
     if ward_raw is None:
         raise InputError(
             "No ward column was found (a column named 'Ward', 'WardName' or "
-            "'orgunitlevel4'). Map it with --column ward=HEADER or in the column "
-            "panel."
+            "'orgunitlevel4'). The columns found are: "
+            + ", ".join(repr(h) for h in raw.headers if h)
+            + ". Map one with --column ward=HEADER or in the column panel."
         )
     state_raw = _text(raw, roles, "state")
     if state_raw is None:
         if state is None:
             raise InputError(
                 "The file has no state column. Name the state of the whole file "
-                "(--state NAME in the command line)."
+                "(--state NAME in the command line, or the state box of the "
+                "column panel)."
             )
         name = canonical_state(state)
         if name is None:
-            raise InputError(f"{state!r} is not a Nigerian state name.")
+            raise InputError(
+                f"{state!r} is not a Nigerian state name; give one such as "
+                "'Kwara' or 'Federal Capital Territory'."
+            )
         state_raw = pd.Series(name, index=body.index, dtype=object)
+        built.notes.append(f"The file has no state column; all rows are {name}.")
     lga_raw = _text(raw, roles, "lga")
 
     empty = body.isna().all(axis=1)
-    geo = pd.concat(
-        [s for s in (state_raw, lga_raw, ward_raw, facility_raw) if s is not None],
-        axis=1,
-    )
-    labelled_total = geo.apply(
-        lambda col: col.map(lambda v: isinstance(v, str) and bool(_TOTAL.match(v)))
-    ).any(axis=1)
-    totals = ~empty & (labelled_total | geo.isna().all(axis=1))
+    geo = [s for s in (state_raw, lga_raw, ward_raw, facility_raw) if s is not None]
+    totals = _totals(geo, empty)
     names = _clean_names(state_raw, lga_raw, ward_raw)
     unknown_state = names["state"].isna() & ~empty & ~totals
     if unknown_state.any():
@@ -192,14 +318,6 @@ def build_table(raw: RawSheet, roles: RoleMap, *, state: str | None) -> Built:
         )
     no_ward = names["ward"].isna() & ~empty & ~totals
     keep = ~(empty | totals | no_ward)
-
-    # Counts are checked on data rows only: a totals row may exceed any bound.
-    counts = {}
-    for role in COUNT_ROLES + EXTRA_ROLES:
-        positions = roles.positions.get(role, [])
-        if positions:
-            copies = [_numbers(raw, p, keep) for p in positions]
-            counts[role] = pd.concat(copies, axis=1).sum(axis=1, min_count=1)
 
     built.empty_rows = int(empty.sum())
     built.totals_rows = int(totals.sum())
@@ -213,6 +331,10 @@ def build_table(raw: RawSheet, roles: RoleMap, *, state: str | None) -> Built:
             f"{built.rows_without_ward} rows without a ward (empty or 'Unknown') "
             "are kept out of ward results."
         )
+    if lga_raw is None:
+        built.notes.append(
+            "The file has no LGA column; wards are told apart by name only."
+        )
 
     if not keep.any():
         raise InputError(
@@ -220,34 +342,47 @@ def build_table(raw: RawSheet, roles: RoleMap, *, state: str | None) -> Built:
             f"({built.rows_read} rows read, {built.rows_without_ward} without a "
             "ward). Export the data again, with the ward level included."
         )
+    counts = {}
+    for role in COUNT_ROLES + EXTRA_ROLES + FEVER_ROLES:
+        positions = roles.positions.get(role, [])
+        if positions:
+            counts[role] = _merge_copies(raw, role, positions, keep, built.notes)
+
     table = names.loc[keep].copy()
     if table["lga"].isna().all():
         table["lga"] = ""
     if facility_raw is not None:
-        table["facility"] = facility_raw[keep].map(
-            lambda v: v if v is not None else "(unnamed facility)"
-        )
+        facility = _strip_facilities(facility_raw[keep], table["state"])
+        if facility.isna().any():
+            facility = facility.cat.add_categories(["(unnamed facility)"]).fillna(
+                "(unnamed facility)"
+            )
     else:
-        table["facility"] = table["ward"]
+        facility = table["ward"]
         built.notes.append("No facility column: each ward is counted as one facility.")
-    table["facility"] = [
-        strip_code(f, STATE_CODES.get(s))
-        for f, s in zip(table["facility"], table["state"], strict=True)
-    ]
+    table["facility"] = facility
 
     level = _text(raw, roles, "facility_level")
-    table["facility_level"] = level[keep].map(level_of) if level is not None else None
+    table["facility_level"] = (
+        _per_value(level[keep], level_of) if level is not None else None
+    )
     ownership = _text(raw, roles, "ownership")
     table["ownership"] = ownership[keep] if ownership is not None else None
     table["period"] = _periods(raw, roles, keep)
 
-    for role in COUNT_ROLES + EXTRA_ROLES:
+    for role in COUNT_ROLES + EXTRA_ROLES + FEVER_ROLES:
         if role in counts:
-            table[role] = counts[role].to_numpy()
+            table[role] = counts[role][keep].to_numpy()
         elif role in COUNT_ROLES:
             table[role] = np.nan
+    # The raw spellings, beside the clean names (after the documented columns).
+    table["state_raw"] = state_raw[keep]
+    table["lga_raw"] = lga_raw[keep] if lga_raw is not None else None
+    table["ward_raw"] = ward_raw[keep]
+    table["facility_raw"] = facility_raw[keep] if facility_raw is not None else None
 
-    built.table = _compact(table.reset_index(drop=True))
+    table = table.reset_index(drop=True)
+    built.table = compact(table)
     return built
 
 
@@ -257,9 +392,13 @@ def _periods(raw: RawSheet, roles: RoleMap, keep: pd.Series) -> pd.Series:
     if code is None and label is None:
         return pd.Series("all", index=keep[keep].index)
     source = [raw.body[p][keep] for p in (code, label) if p is not None]
-    keys = source[0].map(period_key)
+    keys: pd.Series = _per_value(source[0], period_key)
     for other in source[1:]:
-        keys = keys.fillna(other.map(period_key))
+        missing = keys.isna()
+        if missing.any():
+            keys = keys.astype(object).where(
+                ~missing, _per_value(other, period_key).astype(object)
+            )
     missing = keys.isna()
     if missing.any():
         header = raw.headers[label if label is not None else code]  # type: ignore[index]
@@ -272,9 +411,9 @@ def _periods(raw: RawSheet, roles: RoleMap, keep: pd.Series) -> pd.Series:
     return keys
 
 
-def _compact(table: pd.DataFrame) -> pd.DataFrame:
-    for column in ("state", "lga", "ward", "facility", "facility_level", "ownership"):
-        table[column] = table[column].astype("category")
+def compact(table: pd.DataFrame) -> pd.DataFrame:
+    for column in (*CATEGORY_COLUMNS, *RAW_COLUMNS):
+        table[column] = table[column].astype("category").cat.remove_unused_categories()
     periods = sorted(table["period"].dropna().unique())
     table["period"] = pd.Categorical(table["period"], categories=periods, ordered=True)
     return table

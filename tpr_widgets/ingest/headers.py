@@ -14,7 +14,11 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from tpr_widgets.vocab import count_role
+from tpr_widgets.vocab import AGE_GROUPS, ALL_ROLES, count_role
+
+# Persons with fever (no test method in the header), per age group.
+FEVER_ROLES: Final = tuple(f"fever_{age}" for age in AGE_GROUPS)
+INGEST_ROLES: Final = (*ALL_ROLES, *FEVER_ROLES)
 
 # Mis-encodings of ≥ and ≤ seen in real exports, longest first: UTF-8 bytes read
 # as cp1252 once (`â‰¥`) or twice (`Ã¢â€°Â¥`).
@@ -29,6 +33,8 @@ _DUPLICATE_SUFFIX = re.compile(r"\.(\d+)$")
 _ZERO_ME: Final = {
     "period0me": "periodname",
     "organisationunit0me": "organisationunitname",
+    "categoryoptioncomboid0me": "categoryoptioncomboname",
+    "attributeoptioncomboid0me": "attributeoptioncomboname",
 }
 
 
@@ -44,6 +50,9 @@ def fold(header: object) -> str:
     text = repair_text(str(header)).lower()
     text = text.replace(">=", "≥").replace("&", " and ")
     text = " ".join(text.split())
+    match = _DUPLICATE_SUFFIX.search(text)
+    if match and text[: match.start()] in _ZERO_ME:  # `period0me.1`
+        return _ZERO_ME[text[: match.start()]] + match[0]
     return _ZERO_ME.get(text, text)
 
 
@@ -119,4 +128,8 @@ def role_of(header: object) -> str | None:
         return "outpatient"
     if "general attendance" in text:
         return "general_attendance"
-    return count_role_of(header)
+    found = count_role_of(header)
+    if found is None and "fever" in text and "test" not in text:
+        age = _age(text)
+        return f"fever_{age}" if age else None
+    return found

@@ -27,10 +27,15 @@ def _spaces(text: str) -> str:
 
 
 def strip_code(value: str, code: str | None) -> str:
-    """Remove a leading `<code> ` prefix when it is the row's own state code."""
+    """Remove a leading `<code> ` (or code-number `ad1501 `) prefix when it is
+    the row's own state code."""
     text = _spaces(value)
-    if code and len(text) > 3 and text[:3].lower() == f"{code} ":
-        return text[3:].lstrip()
+    if not code or len(text) <= 3 or text[:2].lower() != code:
+        return text
+    rest = text[2:]
+    digits = len(rest) - len(rest.lstrip("0123456789"))
+    if rest[digits : digits + 1] == " " and len(rest) > digits + 1:
+        return rest[digits + 1 :].lstrip()
     return text
 
 

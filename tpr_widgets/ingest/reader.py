@@ -1,34 +1,39 @@
-"""Read a spreadsheet upload into header cells and body rows, guarded.
+"""Read a spreadsheet upload into header cells and typed body columns, guarded.
 
-This is the only place that touches file formats. It recognises the container
-by its signature (not by the file name), refuses what is not safe to open
-(oversized, zip bombs, macros, external links, encrypted files), finds the sheet
-that holds the data and the header row within it, and returns cells as Python
-values. Which column means what is decided later, in `detect`.
+This is the only place that touches file formats. Uploads pass the checks in
+`guard` first. Workbooks (.xlsx, .xls) are then parsed by fastexcel in a child
+process with memory and time limits (`sandbox`), which finds the sheet that
+holds the data and its header row and returns the sheet as Arrow columns: counts
+come back as float64, and a column with any text cell comes back as text (type
+inference looks at every row, so a stray word in a count column is found and
+reported later, never read as empty). CSV text is decoded (BOM, UTF-16, UTF-8,
+cp1252, then detection) and parsed here. Which column means what is decided
+later, in `roles`.
 """
 
 from __future__ import annotations
 
 import io
 import logging
-import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final
 
 import pandas as pd
 
 from tpr_widgets.errors import InputError
+from tpr_widgets.ingest import guard
 from tpr_widgets.ingest.headers import role_of
+from tpr_widgets.ingest.sandbox import (
+    HEADER_SCAN_ROWS,
+    ChildError,
+    new_workdir,
+    read_in_child,
+)
 
 log = logging.getLogger(__name__)
 
-HEADER_SCAN_ROWS: Final = 30
-_ZIP_MAX_ENTRIES: Final = 5_000
-_ZIP_MAX_UNCOMPRESSED: Final = 3 * 1024**3
-_ZIP_MAX_RATIO: Final = 250
-_OLE_MAGIC: Final = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ZIP_MAGIC: Final = b"PK\x03\x04"
+DEFAULT_READ_MEMORY_MB: Final = 3072
+DEFAULT_READ_SECONDS: Final = 300
 
 
 @dataclass(frozen=True)
@@ -39,42 +44,8 @@ class RawSheet:
     sheet: str | None
     header_row: int  # 0-based row index of the header within the sheet
     headers: list[str]
-    body: pd.DataFrame  # object columns named 0..n-1, one per header
-
-
-def _check_zip(data: bytes) -> None:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile:
-        raise InputError(
-            "The file looks like an Excel workbook but its contents are damaged. "
-            "Open it in Excel and save it again as .xlsx, then upload it again."
-        ) from None
-    entries = archive.infolist()
-    if len(entries) > _ZIP_MAX_ENTRIES:
-        raise InputError(
-            f"The workbook holds {len(entries):,} internal parts, far more than a "
-            "data export has; it was not opened. Export the data again from DHIS2."
-        )
-    total = sum(entry.file_size for entry in entries)
-    packed = max(1, sum(entry.compress_size for entry in entries))
-    if total > _ZIP_MAX_UNCOMPRESSED or total / packed > _ZIP_MAX_RATIO:
-        raise InputError(
-            f"The workbook would expand to {total / 1024**2:,.0f} MB "
-            f"({total / packed:,.0f} times its size); it was not opened because "
-            "that is how compressed-file attacks look. Export the data again."
-        )
-    names = [entry.filename.lower() for entry in entries]
-    if any(name.endswith("vbaproject.bin") for name in names):
-        raise InputError(
-            "The workbook contains macros, which this app does not open. Save it "
-            "as a plain .xlsx workbook (without macros) and upload it again."
-        )
-    if any("externallink" in name for name in names):
-        raise InputError(
-            "The workbook links to other files (external links), which this app "
-            "does not follow. Paste the values in place, save, and upload again."
-        )
+    body: pd.DataFrame  # columns named 0..n-1, one per header
+    first_column: int = 0  # 0-based sheet column of body column 0
 
 
 def _score(row: list[Any]) -> int:
@@ -90,52 +61,17 @@ def _find_header(rows: list[list[Any]], header_row: int | None) -> int:
             )
         return header_row
     scores = [_score(row) for row in rows[:HEADER_SCAN_ROWS]]
-    best = max(range(len(scores)), key=lambda i: (scores[i], -i), default=0)
-    return best
-
-
-def _frame(rows: list[list[Any]], header_row: int) -> tuple[list[str], pd.DataFrame]:
-    width = max((len(row) for row in rows[: header_row + 1]), default=0)
-    headers = [
-        "" if cell is None else str(cell).strip() for cell in rows[header_row][:width]
-    ]
-    headers += [""] * (width - len(headers))
-    body = pd.DataFrame(rows[header_row + 1 :], dtype=object)
-    body = body.reindex(columns=range(width))
-    return headers, body
-
-
-def _excel_sheets(data: bytes, kind: str) -> dict[str, Callable[[], list[list[Any]]]]:
-    from python_calamine import CalamineError, CalamineWorkbook, PasswordError
-
-    try:
-        book = CalamineWorkbook.from_filelike(io.BytesIO(data))
-    except PasswordError:
-        raise InputError(
-            "The workbook is protected with a password. Remove the password in "
-            "Excel (File > Info > Protect Workbook), save, and upload it again."
-        ) from None
-    except (CalamineError, ValueError, OSError) as error:
-        raise InputError(
-            f"The {kind} workbook could not be read ({error}). Open it in Excel, "
-            "save it again as .xlsx, and upload that file."
-        ) from None
-
-    def loader(name: str) -> Callable[[], list[list[Any]]]:
-        def load() -> list[list[Any]]:
-            rows = book.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            return [[None if cell == "" else cell for cell in row] for row in rows]
-
-        return load
-
-    return {name: loader(name) for name in book.sheet_names}
+    return max(range(len(scores)), key=lambda i: (scores[i], -i), default=0)
 
 
 def _decode(data: bytes) -> str:
     """Text of a CSV upload: UTF-8 (with or without BOM), UTF-16 with a BOM,
     then cp1252 (what Excel on Windows writes), then the best guess."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return data.decode("utf-16")
+        try:
+            return data.decode("utf-16")
+        except UnicodeDecodeError:
+            pass
     for encoding in ("utf-8-sig", "cp1252"):
         try:
             return data.decode(encoding)
@@ -150,13 +86,17 @@ def _decode(data: bytes) -> str:
         return data.decode("latin-1")
 
 
-def _csv_rows(data: bytes) -> list[list[Any]]:
+def _not_a_table() -> InputError:
+    return InputError(
+        "The file is neither a spreadsheet nor a text (CSV) file. Upload the "
+        ".xlsx, .xls or .csv export from DHIS2 or the NMEP workbook."
+    )
+
+
+def _csv(data: bytes, filename: str, header_row: int | None) -> RawSheet:
     text = _decode(data)
     if "\x00" in text[:10_000]:
-        raise InputError(
-            "The file is neither a spreadsheet nor a text (CSV) file. Upload the "
-            ".xlsx, .xls or .csv export from DHIS2 or the NMEP workbook."
-        )
+        raise _not_a_table()
     try:
         frame = pd.read_csv(
             io.StringIO(text),
@@ -172,8 +112,101 @@ def _csv_rows(data: bytes) -> list[list[Any]]:
             "The text file could not be read as a table (CSV). Check that it has "
             "one header line and comma-separated values, or upload the Excel file."
         ) from None
-    rows: list[list[Any]] = frame.where(frame != "", None).values.tolist()
-    return rows
+    frame = frame.where(frame != "", None)
+    rows: list[list[Any]] = frame.head(HEADER_SCAN_ROWS).values.tolist()
+    row = _find_header(rows, header_row)
+    if not rows or _score(rows[row]) == 0:
+        raise _no_headers(filename)
+    headers = ["" if v is None else str(v).strip() for v in frame.iloc[row]]
+    body = frame.iloc[row + 1 :].reset_index(drop=True)
+    body.columns = pd.RangeIndex(body.shape[1])
+    return RawSheet("csv", None, row, headers, body)
+
+
+def _no_headers(filename: str) -> InputError:
+    return InputError(
+        f"No sheet of {filename!r} has recognisable column headers (such as "
+        "'Ward' or 'Persons tested positive for malaria by RDT <5yrs'). Upload "
+        "the DHIS2 export or the NMEP workbook."
+    )
+
+
+def _child_error(error: ChildError, filename: str, kind: str) -> InputError:
+    code = error.code
+    if code == "password":
+        return InputError(
+            "The workbook is protected with a password. Remove the password in "
+            "Excel (File > Info > Protect Workbook), save, and upload it again."
+        )
+    if code == "no_headers":
+        return _no_headers(filename)
+    if code == "no_sheet":
+        return InputError(
+            f"The workbook has no sheet of that name; it has {error.detail}."
+        )
+    if code == "header_row":
+        return InputError(
+            "The recorded header row is beyond the rows of the sheet; upload the "
+            "file again so its header row is detected afresh."
+        )
+    if code == "memory":
+        return InputError(
+            f"Reading {filename!r} needed more memory than this app allows "
+            "(TPR_WIDGETS_READ_MEMORY_MB); it was stopped. A real export this "
+            "size does not need that much: export it again, or split it by state."
+        )
+    if code == "time":
+        return InputError(
+            f"Reading {filename!r} took longer than this app allows "
+            "(TPR_WIDGETS_READ_SECONDS); it was stopped. Export it again, or "
+            "split it by state."
+        )
+    lines = error.detail.strip().splitlines()
+    detail = f" ({' '.join(lines[0].split())[:160]})" if lines else ""
+    return InputError(
+        f"The {kind} workbook {filename!r} could not be read{detail}. Open it in "
+        "Excel, save it again as .xlsx, and upload that file."
+    )
+
+
+def _workbook(
+    data: bytes,
+    filename: str,
+    kind: str,
+    *,
+    header_row: int | None,
+    sheet: str | None,
+    memory_mb: int,
+    seconds: int,
+) -> RawSheet:
+    import pyarrow as pa
+
+    with new_workdir() as folder:
+        from pathlib import Path
+
+        try:
+            found = read_in_child(
+                data,
+                Path(folder),
+                sheet=sheet,
+                header_row=header_row,
+                memory_mb=memory_mb,
+                seconds=seconds,
+            )
+        except ChildError as error:
+            raise _child_error(error, filename, kind) from None
+        with pa.memory_map(str(found.arrow_path)) as source:
+            table = pa.ipc.open_file(source).read_all()
+        body = table.to_pandas(split_blocks=True, self_destruct=True)
+    body.columns = pd.RangeIndex(body.shape[1])
+    return RawSheet(
+        kind=kind,
+        sheet=found.sheet,
+        header_row=found.header_row,
+        headers=found.headers,
+        body=body,
+        first_column=found.first_column,
+    )
 
 
 def read_raw(
@@ -183,6 +216,8 @@ def read_raw(
     max_bytes: int,
     header_row: int | None = None,
     sheet: str | None = None,
+    memory_mb: int = DEFAULT_READ_MEMORY_MB,
+    seconds: int = DEFAULT_READ_SECONDS,
 ) -> RawSheet:
     """The data sheet of an upload, with its detected (or given) header row."""
     if not data:
@@ -193,60 +228,28 @@ def read_raw(
             f"app's limit of {max_bytes / 1024**2:,.0f} MB. Export fewer states or "
             "periods at a time, or raise TPR_WIDGETS_MAX_UPLOAD_MB."
         )
-
-    if data.startswith(_ZIP_MAGIC):
-        _check_zip(data)
-        kind = "xlsx"
-    elif data.startswith(_OLE_MAGIC):
-        kind = "xls"
-        if (
-            b"E\x00n\x00c\x00r\x00y\x00p\x00t\x00i\x00o\x00n\x00I\x00n\x00f\x00o"
-            in data
-        ):
-            raise InputError(
-                "The workbook is protected with a password. Remove the password in "
-                "Excel (File > Info > Protect Workbook), save, and upload it again."
-            )
-    else:
-        kind = "csv"
-
+    kind = guard.kind_of(data)
     if kind == "csv":
-        loaders: dict[str, Callable[[], list[list[Any]]]] = {
-            "": lambda: _csv_rows(data)
-        }
+        raw = _csv(data, filename, header_row)
     else:
-        loaders = _excel_sheets(data, kind)
-    if sheet is not None and sheet not in loaders:
-        raise InputError(
-            f"The workbook has no sheet named {sheet!r}; it has "
-            f"{', '.join(map(repr, loaders))}."
+        if kind == "xlsx":
+            guard.check_zip(data)
+        else:
+            guard.check_ole(data)
+        raw = _workbook(
+            data,
+            filename,
+            kind,
+            header_row=header_row,
+            sheet=sheet,
+            memory_mb=memory_mb,
+            seconds=seconds,
         )
-
-    best: tuple[int, str, list[list[Any]], int] | None = None
-    for name in [sheet] if sheet is not None else list(loaders):
-        rows = loaders[name]()
-        if not rows:
-            continue
-        row = _find_header(rows, header_row)
-        score = _score(rows[row])
-        if best is None or score > best[0]:
-            best = (score, name, rows, row)
-    if best is None or best[0] == 0:
-        raise InputError(
-            f"No sheet of {filename!r} has recognisable column headers (such as "
-            "'Ward' or 'Persons tested positive for malaria by RDT <5yrs'). Upload "
-            "the DHIS2 export or the NMEP workbook."
-        )
-
-    _, name, rows, row = best
-    headers, body = _frame(rows, row)
     log.info(
-        "read %s: sheet %r, header row %d, %d rows", kind, name, row + 1, len(body)
+        "read %s: sheet %r, header row %d, %d rows",
+        kind,
+        raw.sheet,
+        raw.header_row + 1,
+        len(raw.body),
     )
-    return RawSheet(
-        kind=kind,
-        sheet=name or None,
-        header_row=row,
-        headers=headers,
-        body=body,
-    )
+    return raw

@@ -3,7 +3,9 @@
 The user's own mapping (`columns`, role -> header) wins over detection. Several
 headers with one count role (the DHIS2 `X` / `X.1` copies, or the same role
 spelled twice) are all kept and later summed; several headers for a name role
-keep the first.
+keep the first. Copies must share one header (`X`, or `X.1` beside `X`);
+different headers that look like the same count are refused with a request to
+choose one.
 """
 
 from __future__ import annotations
@@ -14,9 +16,19 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from tpr_widgets.errors import InputError
-from tpr_widgets.ingest.headers import fold, role_of
+from tpr_widgets.ingest.headers import (
+    FEVER_ROLES,
+    INGEST_ROLES,
+    fold,
+    role_of,
+    split_duplicate,
+)
 from tpr_widgets.ingest.levels import level_of
-from tpr_widgets.vocab import ALL_ROLES, COUNT_ROLES
+from tpr_widgets.vocab import COUNT_ROLES, EXTRA_ROLES
+
+# Roles whose copies (DHIS2 `X` and `X.1`) are merged; for the others the
+# first column wins.
+_SUMMED = frozenset((*COUNT_ROLES, *EXTRA_ROLES, *FEVER_ROLES))
 
 
 @dataclass
@@ -50,9 +62,9 @@ def assign_roles(
     result = RoleMap()
     given = dict(columns or {})
     for role, header in given.items():
-        if role not in ALL_ROLES:
+        if role not in INGEST_ROLES:
             raise InputError(
-                f"{role!r} is not a column role. Use one of: {', '.join(ALL_ROLES)}."
+                f"{role!r} is not a column role. Use one of: {', '.join(INGEST_ROLES)}."
             )
         matches = [i for i, h in enumerate(headers) if h == header] or [
             i for i, h in enumerate(headers) if fold(h) == fold(header)
@@ -78,16 +90,18 @@ def assign_roles(
                 "are not levels; it was not used as the facility level."
             )
             continue
-        if role in result.positions and role not in COUNT_ROLES:
+        if role in result.positions and role not in _SUMMED:
             continue
         result.positions.setdefault(role, []).append(position)
 
-    for role in COUNT_ROLES:
-        cols = result.positions.get(role, [])
-        if len(cols) > 1:
+    present = set(headers)
+    for role, cols in result.positions.items():
+        bases = {fold(split_duplicate(headers[i], present)[0]) for i in cols}
+        if len(bases) > 1:
             names = ", ".join(repr(headers[i]) for i in cols)
-            result.notes.append(
-                f"Columns {names} all hold {role}; they were summed (empty only "
-                "where every copy is empty)."
+            raise InputError(
+                f"Several different columns ({names}) look like {role}. Choose "
+                f"the one to use with --column {role}=HEADER or in the column "
+                "panel."
             )
     return result

@@ -17,6 +17,7 @@ from typing import Any
 import ipywidgets as widgets
 
 from tpr_widgets.errors import ConflictError, TPRWidgetsError
+from tpr_widgets.ingest.headers import INGEST_ROLES
 from tpr_widgets.samples import sample_path
 from tpr_widgets.ui import render
 from tpr_widgets.ui.outputs import outputs_panel
@@ -86,6 +87,9 @@ class App(widgets.VBox):  # type: ignore[misc]
             )
         self.workflow = workflow
         self._link = link
+        # The bytes of an upload that could not be read yet, so a column
+        # mapping can be applied to it without choosing the file again.
+        self._pending: tuple[bytes, str] | None = None
         self._style = widgets.HTML(render.STYLE)
         self._header = widgets.HTML()
         self._message = widgets.HTML()
@@ -200,13 +204,20 @@ class App(widgets.VBox):  # type: ignore[misc]
                 )
                 return
             data, name = bytes(content), str(item.get("name") or "upload")
+            self._pending = (data, name)
+
+            def load() -> None:
+                self.workflow.load_bytes(data, name)
+                self._pending = None
+
             self._act(
-                lambda: self.workflow.load_bytes(data, name),
+                load,
                 f"Reading {name} ({len(data) / 1024**2:.1f} MB)…",
             )
 
         def on_sample(_: object) -> None:
             path = sample_path()
+            self._pending = None
             self._act(lambda: self.workflow.load_file(path), "Reading the sample…")
 
         upload.observe(on_upload, names="value")
@@ -215,7 +226,10 @@ class App(widgets.VBox):  # type: ignore[misc]
             "<p>An NMEP workbook (sheet <i>raw</i>) or a DHIS2 export, as .xlsx, "
             ".xls or .csv. The file stays in this session only.</p>"
         )
-        return [hint, widgets.HBox([upload, sample])]
+        panel: list[widgets.Widget] = [hint, widgets.HBox([upload, sample])]
+        if self._pending is not None:
+            panel.append(self._mapping_panel(open_=True))
+        return panel
 
     def _choice_panel(self) -> list[widgets.Widget]:
         wf = self.workflow
@@ -239,7 +253,88 @@ class App(widgets.VBox):  # type: ignore[misc]
         summary = self._summary_html() if wf.stage == "state" else ""
         if summary:
             parts.insert(0, widgets.HTML(summary))
+        if self._just_loaded():
+            parts.append(self._mapping_panel())
         return [*parts, self._nav(next_button)]
+
+    # -- column mapping (upload stage) -------------------------------------------
+
+    def _just_loaded(self) -> bool:
+        """True at the first stage after an upload, before any choice of the user."""
+        wf = self.workflow
+        passed = set(wf._state.get("passed", []))
+        return wf.file is not None and not (set(wf.selections) - passed - {"combine"})
+
+    def _mapping_panel(self, open_: bool = False) -> widgets.Widget:
+        """Detected column roles, and controls to set a role or the file's state."""
+        wf = self.workflow
+        detected = wf.columns if self._pending is None else {}
+        headers = list(wf.summary.get("headers", [])) if self._pending is None else []
+        rows = "".join(
+            f"<tr><td>{render.esc(role)}</td><td>{render.esc(header)}</td></tr>"
+            for role, header in detected.items()
+        )
+        listing = widgets.HTML(
+            "<p>Each role the file's columns were given. If one is wrong or "
+            "missing, choose the role and type (or pick) the column header.</p>"
+            + (
+                f'<table class="tpr-table"><tr><th>role</th><th>column</th></tr>'
+                f"{rows}</table>"
+                if rows
+                else ""
+            )
+        )
+        role = widgets.Dropdown(options=list(INGEST_ROLES), description="Role")
+        role.add_class("tpr-map-role")
+        header = widgets.Combobox(
+            options=headers, placeholder="column header", description="Column"
+        )
+        header.add_class("tpr-map-header")
+        state = widgets.Text(placeholder="e.g. Kwara", description="State", value="")
+        state.add_class("tpr-map-state")
+        apply = _button("Apply mapping", "tpr-map-apply")
+
+        def on_apply(_: object) -> None:
+            self._act(
+                lambda: self._apply_mapping(
+                    str(role.value), str(header.value), str(state.value)
+                ),
+                "Reading the file again with the new mapping…",
+            )
+
+        apply.on_click(on_apply)
+        box = widgets.VBox(
+            [
+                listing,
+                widgets.HBox([role, header]),
+                widgets.HTML("<p>A file without a state column: name its state.</p>"),
+                state,
+                apply,
+            ]
+        )
+        accordion = widgets.Accordion(
+            children=[box], selected_index=0 if open_ else None
+        )
+        accordion.set_title(0, "Column roles")
+        accordion.add_class("tpr-mapping")
+        return accordion
+
+    def _apply_mapping(self, role: str, header: str, state: str) -> None:
+        wf = self.workflow
+        state_name = state.strip() or None
+        columns = {role: header} if header.strip() else {}
+        if self._pending is not None:
+            data, name = self._pending
+            previous = dict(wf._state.get("column_overrides", {}))
+            wf.load_sources(
+                [(data, name)], columns={**previous, **columns}, state=state_name
+            )
+            self._pending = None
+            return
+        if columns:
+            wf.map_column(role, header)
+        if state_name:
+            wf.set_state(state_name)
 
     def _summary_html(self) -> str:
         s = self.workflow.summary

@@ -1,0 +1,270 @@
+"""The ingest pipeline: uploaded bytes in, canonical table and summary out.
+
+`ingest(data, filename)` reads the bytes (guarded, see `reader`), assigns column
+roles (`roles`), cleans names and periods (`build`) and summarises what it found.
+`ingest_many` does that for several files of one layout (per-state or per-year
+exports) and merges them, counting rows repeated across files once. The result
+is everything the rest of the product needs; the workflow stores the table and
+the summary, and never reads the file again except to apply a new mapping.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from tpr_widgets.errors import InputError
+from tpr_widgets.ingest.build import CATEGORY_COLUMNS, RAW_COLUMNS, build_table, compact
+from tpr_widgets.ingest.reader import read_raw
+from tpr_widgets.ingest.roles import assign_roles
+from tpr_widgets.settings import Settings
+from tpr_widgets.vocab import AGE_GROUPS, COUNT_ROLES, METHODS, count_role
+
+_CATEGORIES = frozenset((*CATEGORY_COLUMNS, *RAW_COLUMNS, "period"))
+
+__all__ = ["Ingested", "completeness", "ingest", "ingest_many"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """The canonical table of an upload and the summary of what was found."""
+
+    table: pd.DataFrame
+    summary: dict[str, Any]
+    columns: dict[str, str]
+
+
+def _layout(headers: list[str], columns: Mapping[str, str]) -> str:
+    folded = {h.strip().lower() for h in headers}
+    if any(h.startswith("orgunitlevel") for h in folded):
+        return "dhis2_state" if "ward" in folded else "dhis2"
+    if "healthfacility" in folded or "wardname" in folded:
+        return "cleaned_csv"
+    return "nmep"
+
+
+def completeness(table: pd.DataFrame) -> dict[str, dict[str, float]]:
+    """Share of rows whose tested count is present, per age group and method."""
+    rows = max(1, len(table))
+    return {
+        age: {
+            method: round(
+                float(table[count_role(method, "tested", age)].notna().sum()) / rows,
+                4,
+            )
+            for method in METHODS
+        }
+        for age in AGE_GROUPS
+    }
+
+
+def _summary(table: pd.DataFrame) -> dict[str, Any]:
+    facility_keys = ["state", "lga", "ward", "facility"]
+    states: dict[str, Any] = {}
+    for name, rows in table.groupby("state", observed=True, sort=True):
+        states[str(name)] = {
+            "lgas": int(rows["lga"].nunique()),
+            "wards": int(rows[["lga", "ward"]].drop_duplicates().shape[0]),
+            "facilities": int(rows[facility_keys].drop_duplicates().shape[0]),
+            "records": len(rows),
+        }
+    periods = [str(p) for p in table["period"].cat.categories if p != "all"]
+    return {
+        "records": len(table),
+        "states": states,
+        "lgas": int(table[["state", "lga"]].drop_duplicates().shape[0]),
+        "wards": int(table[["state", "lga", "ward"]].drop_duplicates().shape[0]),
+        "facilities": int(table[facility_keys].drop_duplicates().shape[0]),
+        "periods": {
+            "first": periods[0] if periods else None,
+            "last": periods[-1] if periods else None,
+            "count": len(periods),
+            "values": periods,
+        },
+        "completeness": completeness(table),
+        "has_facility_level": bool(table["facility_level"].notna().any()),
+        "has_outpatient": "outpatient" in table.columns,
+    }
+
+
+def ingest(
+    data: bytes,
+    filename: str,
+    *,
+    columns: Mapping[str, str] | None = None,
+    header_row: int | None = None,
+    sheet: str | None = None,
+    state: str | None = None,
+    settings: Settings | None = None,
+) -> Ingested:
+    """Read an export (xlsx, xls or csv bytes) into the canonical table.
+
+    `columns` maps roles to headers where the user overrides detection;
+    `header_row` (1-based, as the spreadsheet shows it) and `sheet` skip their
+    detection; `state` names the state of a file that has no state column.
+    Raises `InputError` with a message for the user when the file cannot be used.
+    """
+    started = time.perf_counter()
+    settings = settings or Settings.from_env()
+    raw = read_raw(
+        data,
+        filename,
+        max_bytes=settings.max_upload_bytes,
+        header_row=None if header_row is None else header_row - 1,
+        sheet=sheet,
+        memory_mb=settings.read_memory_mb,
+        seconds=settings.read_seconds,
+    )
+    roles = assign_roles(raw.headers, raw.body, columns)
+    built = build_table(raw, roles, state=state)
+    detected = roles.headers(raw.headers)
+
+    summary = {
+        "file": filename,
+        "layout": _layout(raw.headers, detected),
+        "format": raw.kind,
+        "sheet": raw.sheet,
+        "header_row": raw.header_row + 1,
+        "columns": detected,
+        "headers": [h for h in raw.headers if h],
+        "rows_read": built.rows_read,
+        "rows_without_ward": built.rows_without_ward,
+        "totals_rows_dropped": built.totals_rows,
+        "empty_rows_dropped": built.empty_rows,
+        **_summary(built.table),
+        "notes": roles.notes + built.notes,
+    }
+    log.info(
+        "ingested %r: %d records, %d states in %.2f s",
+        filename,
+        summary["records"],
+        len(summary["states"]),
+        time.perf_counter() - started,
+    )
+    return Ingested(table=built.table, summary=summary, columns=detected)
+
+
+def _layout_key(result: Ingested) -> tuple[str, ...]:
+    return (
+        result.summary["layout"],
+        *sorted(role for role in result.columns if role in COUNT_ROLES),
+    )
+
+
+def ingest_many(
+    files: Sequence[tuple[bytes, str]],
+    *,
+    columns: Mapping[str, str] | None = None,
+    reads: Sequence[Mapping[str, Any]] | None = None,
+    state: str | None = None,
+    settings: Settings | None = None,
+) -> Ingested:
+    """Several exports of one layout merged into one table.
+
+    `reads` gives, per file, the `header_row` and `sheet` recorded earlier.
+    Rows repeated across files (same place, facility and period, same counts)
+    are counted once; the same facility-period with different counts in two
+    files is refused, since one of them must be wrong.
+    """
+    if len(files) == 1:
+        read = dict((reads or [{}])[0])
+        return ingest(
+            files[0][0],
+            files[0][1],
+            columns=columns,
+            header_row=read.get("header_row"),
+            sheet=read.get("sheet"),
+            state=state,
+            settings=settings,
+        )
+    if not files:
+        raise InputError("No files were given; choose one or more exports.")
+    parts: list[Ingested] = []
+    for index, (data, filename) in enumerate(files):
+        read = dict(reads[index]) if reads else {}
+        parts.append(
+            ingest(
+                data,
+                filename,
+                columns=columns,
+                header_row=read.get("header_row"),
+                sheet=read.get("sheet"),
+                state=state,
+                settings=settings,
+            )
+        )
+    first = _layout_key(parts[0])
+    for part in parts[1:]:
+        if _layout_key(part) != first:
+            raise InputError(
+                f"{part.summary['file']!r} has another layout or other indicator "
+                f"columns than {parts[0].summary['file']!r} "
+                f"({part.summary['layout']} vs {parts[0].summary['layout']}); load "
+                "files of one layout together."
+            )
+    table = _merge_tables([part.table for part in parts])
+    repeated = sum(len(part.table) for part in parts) - len(table)
+    summary = dict(parts[0].summary)
+    summary.update(
+        {
+            "file": ", ".join(part.summary["file"] for part in parts),
+            "files": [
+                {
+                    key: part.summary[key]
+                    for key in ("file", "format", "sheet", "header_row", "records")
+                }
+                for part in parts
+            ],
+            "rows_read": sum(part.summary["rows_read"] for part in parts),
+            "rows_without_ward": sum(
+                part.summary["rows_without_ward"] for part in parts
+            ),
+            "totals_rows_dropped": sum(
+                part.summary["totals_rows_dropped"] for part in parts
+            ),
+            "empty_rows_dropped": sum(
+                part.summary["empty_rows_dropped"] for part in parts
+            ),
+            "repeated_rows_dropped": repeated,
+            **_summary(table),
+        }
+    )
+    notes = [
+        f"{part.summary['file']}: {note}"
+        for part in parts
+        for note in part.summary["notes"]
+    ]
+    if repeated:
+        notes.append(
+            f"{repeated} rows appear in more than one file; each was counted once."
+        )
+    summary["notes"] = notes
+    return Ingested(table=table, summary=summary, columns=parts[0].columns)
+
+
+def _merge_tables(tables: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [
+        table.astype({c: object for c in table.columns if c in _CATEGORIES})
+        for table in tables
+    ]
+    merged = pd.concat(frames, ignore_index=True)
+    keys = ["state", "lga", "ward", "facility", "period"]
+    counts = [c for c in merged.columns if c not in _CATEGORIES]
+    merged = merged.drop_duplicates(subset=keys + counts)
+    clash = merged.duplicated(subset=keys, keep=False)
+    if clash.any():
+        row = merged[clash].iloc[0]
+        raise InputError(
+            f"The files disagree: facility {row['facility']!r} in ward "
+            f"{row['ward']!r} ({row['state']}) has different counts for period "
+            f"{row['period']} in two files. Load each file on its own, or remove "
+            "the overlap."
+        )
+    return compact(merged.reset_index(drop=True))
