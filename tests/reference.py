@@ -1,6 +1,6 @@
 """An independent reference for ward TPR, for tests only.
 
-It reads a workbook with openpyxl (the product reads with calamine), finds the
+It reads a workbook with openpyxl (the product reads with fastexcel), finds the
 indicator columns by their exact published headers, cleans names with the few
 rules the sample files need, and applies the TPR rule in plain Python loops. It
 shares no code with tpr_widgets, so agreement between the two is evidence.

@@ -235,9 +235,14 @@ print(wf.session_id)
 
 STEP_TWO = """
 import sys
-# Prove the Excel file is not read again: the readers cannot even be imported.
-sys.modules["python_calamine"] = None
-sys.modules["openpyxl"] = None
+# Prove the Excel file is not read again: no reader can even be imported here,
+# and the product's sandboxed reader refuses to start a child.
+for name in ("fastexcel", "python_calamine", "openpyxl"):
+    sys.modules[name] = None
+import tpr_widgets.ingest.reader as reader
+def refuse(*args, **kwargs):
+    raise AssertionError("the workbook was read again")
+reader.read_in_child = refuse
 from tpr_widgets import Workflow
 wf = Workflow.resume(sys.argv[1], sys.argv[2])
 assert wf.stage == "age_group", wf.stage
