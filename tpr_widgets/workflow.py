@@ -81,6 +81,27 @@ def _expire_now_and_then(store: Store) -> None:
         log.info("retention cleanup removed %d old session(s)", len(removed))
 
 
+def _as_bytes(data: object) -> bytes:
+    """An upload's bytes, or an `InputError` for anything else."""
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise InputError(
+            f"An upload must be the file's bytes, not {type(data).__name__}."
+        )
+    return bytes(data)
+
+
+def _check_role(role: str) -> None:
+    if role not in INGEST_ROLES:
+        raise InputError(
+            f"{role!r} is not a column role. Use one of: {', '.join(INGEST_ROLES)}."
+        )
+
+
+def _source_key(index: int) -> str:
+    """The data key of the index-th uploaded file (the first is `source`)."""
+    return "source" if index == 0 else f"source_{index}"
+
+
 def _empty_state() -> dict[str, Any]:
     return {
         "stage": "upload",
@@ -278,11 +299,7 @@ class Workflow(Results):
         self, data: bytes, filename: str, *, state: str | None = None
     ) -> None:
         """Load an uploaded export; the stages start over with the new file."""
-        if not isinstance(data, bytes | bytearray | memoryview):
-            raise InputError(
-                f"An upload must be the file's bytes, not {type(data).__name__}."
-            )
-        self._load([(bytes(data), str(filename))], {}, state=state, reads=None)
+        self._load([(_as_bytes(data), str(filename))], {}, state=state, reads=None)
 
     def load_sources(
         self,
@@ -292,21 +309,11 @@ class Workflow(Results):
         state: str | None = None,
     ) -> None:
         """Load (bytes, filename) pairs with a mapping given up front (the CLI)."""
-        for data, _ in files:
-            if not isinstance(data, bytes | bytearray | memoryview):
-                raise InputError(
-                    f"An upload must be the file's bytes, not {type(data).__name__}."
-                )
+        loaded = [(_as_bytes(data), str(name)) for data, name in files]
         overrides = dict(columns or {})
         for role in overrides:
-            if role not in INGEST_ROLES:
-                raise InputError(
-                    f"{role!r} is not a column role. Use one of: "
-                    f"{', '.join(INGEST_ROLES)}."
-                )
-        self._load(
-            [(bytes(d), str(n)) for d, n in files], overrides, state=state, reads=None
-        )
+            _check_role(role)
+        self._load(loaded, overrides, state=state, reads=None)
 
     def map_column(self, role: str, header: str) -> None:
         """Use the column `header` for `role`, re-reading the stored upload.
@@ -315,10 +322,7 @@ class Workflow(Results):
         mapping is kept in the checkpoint. `map_column("state", "")` is not a
         mapping: name a whole file's state with `set_state`.
         """
-        if role not in INGEST_ROLES:
-            raise InputError(
-                f"{role!r} is not a column role. Use one of: {', '.join(INGEST_ROLES)}."
-            )
+        _check_role(role)
         if not isinstance(header, str) or not header.strip():
             raise InputError(f"Give the header of the column to use as {role!r}.")
         overrides = {**self._state.get("column_overrides", {}), role: header}
@@ -329,14 +333,12 @@ class Workflow(Results):
         self._reload(dict(self._state.get("column_overrides", {})), state)
 
     def _reload(self, overrides: Mapping[str, str], state: str | None) -> None:
-        files = self._state.get("files") or ([self.file] if self.file else [])
+        files = self.files
         if not files:
             raise InputError("Upload a file before mapping its columns.")
         loaded: list[tuple[bytes, str]] = []
         for index, info in enumerate(files):
-            ref = self._checkpoint.data.get(
-                "source" if index == 0 else f"source_{index}"
-            )
+            ref = self._checkpoint.data.get(_source_key(index))
             if ref is None:
                 raise InputError("The stored upload is missing; upload the file again.")
             data = self._store.read_data(self.session_id, ref)
@@ -364,8 +366,9 @@ class Workflow(Results):
         table_ref = self._store.write_data(self.session_id, result.table)
         data_refs = {"table": table_ref}
         for index, (data, _) in enumerate(named):
-            key = "source" if index == 0 else f"source_{index}"
-            data_refs[key] = self._store.write_data(self.session_id, bytes(data))
+            data_refs[_source_key(index)] = self._store.write_data(
+                self.session_id, bytes(data)
+            )
         infos: list[dict[str, Any]] = [
             {
                 "name": name,
@@ -546,13 +549,9 @@ class Workflow(Results):
         """Keep a ward boundary file for the outputs (checked before it is kept)."""
         from tpr_widgets.geo.read import read_boundaries
 
-        if not isinstance(data, bytes | bytearray | memoryview):
-            raise InputError(
-                f"An upload must be the file's bytes, not {type(data).__name__}."
-            )
+        raw = _as_bytes(data)
         if self._checkpoint.data.get("table") is None:
             raise InputError("Upload an export before its ward boundaries.")
-        raw = bytes(data)
         name = Path(str(filename)).name or "boundaries"
         read_boundaries(raw, name)  # a bad file is refused here, nothing kept
         ref = self._store.write_data(self.session_id, raw)
