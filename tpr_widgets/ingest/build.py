@@ -43,7 +43,6 @@ from tpr_widgets.vocab import (
     EXTRA_ROLES,
     STATE_CODES,
     canonical_state,
-    count_role,
 )
 
 _TOTAL: Final = re.compile(r"^\s*(grand\s+)?totals?\s*$", re.IGNORECASE)
@@ -417,7 +416,3 @@ def compact(table: pd.DataFrame) -> pd.DataFrame:
     periods = sorted(table["period"].dropna().unique())
     table["period"] = pd.Categorical(table["period"], categories=periods, ordered=True)
     return table
-
-
-def count_columns(table: pd.DataFrame, method: str, age: str) -> tuple[str, str]:
-    return count_role(method, "tested", age), count_role(method, "positive", age)

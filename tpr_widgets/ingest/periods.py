@@ -69,7 +69,3 @@ def period_key(value: object) -> str | None:
     if match and match[1] in _MONTHS:
         return _month(int(match[2]), _MONTHS[match[1]])
     return None
-
-
-def period_year(key: str) -> str:
-    return key[:4]

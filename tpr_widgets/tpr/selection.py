@@ -9,8 +9,7 @@ table's rows; a filter that matches nothing is an error, never all rows.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
-from typing import Any
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -76,9 +75,6 @@ class Selection:
     @property
     def methods(self) -> tuple[str, ...]:
         return METHODS if self.test_method == "both" else (self.test_method,)
-
-    def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 def check_period(spec: str) -> tuple[str, str] | None:
