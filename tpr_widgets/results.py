@@ -19,14 +19,11 @@ import pandas as pd
 
 from tpr_widgets import choices, result_cache
 from tpr_widgets.store import Checkpoint, Store
+from tpr_widgets.store.ids import short_id as _short
 from tpr_widgets.tpr import OUTPATIENT_COLUMNS, above_threshold, compute
 from tpr_widgets.vocab import STAGES
 
 log = logging.getLogger(__name__)
-
-
-def _short(session_id: str) -> str:
-    return session_id[:6] + "…"
 
 
 class Results:

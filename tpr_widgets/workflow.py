@@ -33,6 +33,7 @@ from tpr_widgets.ingest import ingest_many
 from tpr_widgets.ingest.headers import INGEST_ROLES
 from tpr_widgets.results import Results
 from tpr_widgets.store import Checkpoint, Store, open_store, validate_session_id
+from tpr_widgets.store.ids import short_id as _short
 from tpr_widgets.store.jsonsafe import to_jsonable
 from tpr_widgets.vocab import COMBINE_CHOICES, STAGES, canonical_state
 
@@ -49,10 +50,6 @@ _OPTIONS: Final[dict[str, Callable[[pd.DataFrame, dict[str, Any]], list[Option]]
 }
 # Stages passed on their own when they offer a single choice.
 _AUTO_PASS: Final = ("state", "facility_level", "period")
-
-
-def _short(session_id: str) -> str:
-    return session_id[:6] + "…"
 
 
 def _shown(value: str, limit: int = 60) -> str:
