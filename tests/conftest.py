@@ -8,9 +8,13 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.redis_server import RedisServer, find_server, required
 
 _HOME = tempfile.mkdtemp(prefix="tpr-widgets-test-home-")
 os.environ["TPR_WIDGETS_HOME"] = _HOME
@@ -27,3 +31,28 @@ def store_root(tmp_path: Path) -> Path:
     root = tmp_path / "store"
     root.mkdir()
     return root
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port, shared by the whole run.
+
+    Tests keep apart by key prefix (`redis_url`), so none needs to flush it.
+    Skips when no redis-server is installed, unless the run requires one.
+    """
+    binary = find_server()
+    if binary is None:
+        if required():
+            pytest.fail("TPR_WIDGETS_REQUIRE_REDIS=1 but no redis-server was found")
+        pytest.skip("redis-server is not installed (tools/dev.py test installs it)")
+    server = RedisServer(binary).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """A Redis store location of the test's own (a fresh key prefix)."""
+    return f"{redis_server.url}?prefix=t{uuid.uuid4().hex[:12]}"

@@ -6,8 +6,9 @@ data. Any process that shares the store resumes the session exactly; the public
 Voilà app relies on it, so the store is a security boundary (ids are checked,
 files are verified before anything is unpickled).
 
-Use `open_store()` to get a `Store`; the workflow codes against the `Store`
-protocol only, so a Redis-backed store can replace the `FileStore` later.
+Use `open_store()` to get a `Store`: a `FileStore` for a folder, a `RedisStore`
+for a `redis://` URL (several machines). The workflow codes against the `Store`
+protocol only and never knows which one it is using.
 """
 
 from __future__ import annotations
@@ -20,12 +21,14 @@ from tpr_widgets.errors import StoreError
 from tpr_widgets.store.base import SCHEMA_VERSION, Checkpoint, SessionInfo, Store
 from tpr_widgets.store.filestore import FileStore
 from tpr_widgets.store.ids import new_session_id, validate_session_id
+from tpr_widgets.store.redisstore import RedisStore
 
 __all__ = [
     "HOME_ENV",
     "SCHEMA_VERSION",
     "Checkpoint",
     "FileStore",
+    "RedisStore",
     "SessionInfo",
     "Store",
     "default_root",
@@ -49,20 +52,19 @@ def open_store(root: str | os.PathLike[str] | None = None) -> Store:
     """Open the checkpoint store at `root`, creating it (mode 0700) if missing.
 
     `root` None means `$TPR_WIDGETS_HOME`, else `~/.tpr_widgets`. A path gives a
-    `FileStore`. A `redis://` URL is reserved for the Redis store, which is not
-    available yet; any other URL is refused rather than taken for a folder name.
+    `FileStore`; a `redis://` or `rediss://` URL gives a `RedisStore` (which needs
+    `TPR_WIDGETS_SECRET`). Any other URL is refused rather than taken for a folder
+    name.
     """
     if root is None:
         root = os.environ.get(HOME_ENV) or default_root()
     text = os.fspath(root)
     if text.lower().startswith(("redis://", "rediss://")):
-        raise StoreError(
-            "The Redis store is not available yet in this version of tpr_widgets. "
-            "Use a folder path (shared between the app's processes) instead."
-        )
+        return RedisStore(text)
     if _URL.match(text):
         raise StoreError(
-            f"The store location {text[:40]!r} looks like a URL, but only folder "
-            "paths are supported (a Redis store comes later). Give a folder path."
+            f"The store location {text.split('://')[0][:20]!r}://... looks like a "
+            "URL, but only folder paths and redis:// URLs are supported. Give a "
+            "folder path, or redis://host:port/db."
         )
     return FileStore(text)

@@ -37,7 +37,14 @@ from pathlib import Path
 
 from tpr_widgets.errors import StoreError
 
-__all__ = ["KEY_FILE", "MIN_KEY_CHARS", "SECRET_ENV", "Keyring", "load_keyring"]
+__all__ = [
+    "KEY_FILE",
+    "MIN_KEY_CHARS",
+    "SECRET_ENV",
+    "Keyring",
+    "keyring_from_env",
+    "load_keyring",
+]
 
 SECRET_ENV = "TPR_WIDGETS_SECRET"
 KEY_FILE = ".secret"
@@ -109,19 +116,27 @@ class Keyring:
         )
 
 
-def load_keyring(root: Path, environ: Mapping[str, str] | None = None) -> Keyring:
-    """Return the keyring from `TPR_WIDGETS_SECRET`, else from `<root>/.secret`."""
+def keyring_from_env(environ: Mapping[str, str] | None = None) -> Keyring | None:
+    """Return the keyring `TPR_WIDGETS_SECRET` names, or None when it is unset."""
     env = os.environ if environ is None else environ
     value = env.get(SECRET_ENV)
-    if value is not None:
-        keys = [part.strip() for part in value.split(",")]
-        if not any(keys) or not all(keys):
-            raise StoreError(
-                f"{SECRET_ENV} is set but has an empty key in it. Set it to one or "
-                "more keys separated by commas (the first signs), or unset it to "
-                "use a key file in the store folder."
-            )
-        return Keyring(keys)
+    if value is None:
+        return None
+    keys = [part.strip() for part in value.split(",")]
+    if not any(keys) or not all(keys):
+        raise StoreError(
+            f"{SECRET_ENV} is set but has an empty key in it. Set it to one or "
+            "more keys separated by commas (the first signs), or unset it to "
+            "use a key file in the store folder."
+        )
+    return Keyring(keys)
+
+
+def load_keyring(root: Path, environ: Mapping[str, str] | None = None) -> Keyring:
+    """Return the keyring from `TPR_WIDGETS_SECRET`, else from `<root>/.secret`."""
+    keyring = keyring_from_env(environ)
+    if keyring is not None:
+        return keyring
     return Keyring([_key_from_file(root / KEY_FILE)])
 
 
