@@ -15,6 +15,7 @@ from tpr_widgets.errors import (
     InputError,
     IntegrityError,
     StoreError,
+    StoreUnavailableError,
     TPRWidgetsError,
 )
 
@@ -29,6 +30,7 @@ __all__ = [
     "IntegrityError",
     "Option",
     "StoreError",
+    "StoreUnavailableError",
     "TPRWidgetsError",
     "Workflow",
     "__version__",

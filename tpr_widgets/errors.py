@@ -11,7 +11,9 @@ and what to do next. Code that catches them can show `str(error)` as it is.
 - `IntegrityError`: a stored file failed verification (tampered, truncated, from
   another session or another deployment). It was not loaded.
 - `StoreError`: the checkpoint store could not be used (busy, unreachable, not
-  writable). Nothing was half-written.
+  writable). Nothing was half-written. `StoreUnavailableError`, its subclass, is
+  the store being unreachable, read-only or full: the sessions in it are fine,
+  so the app asks the user to try again rather than starting a new session.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ __all__ = [
     "InputError",
     "IntegrityError",
     "StoreError",
+    "StoreUnavailableError",
     "TPRWidgetsError",
     "TPRWidgetsWarning",
 ]
@@ -44,6 +47,10 @@ class IntegrityError(TPRWidgetsError):
 
 class StoreError(TPRWidgetsError):
     """The checkpoint store could not be used; nothing was half-written."""
+
+
+class StoreUnavailableError(StoreError):
+    """The store is unreachable, read-only or full; its sessions are intact."""
 
 
 class TPRWidgetsWarning(UserWarning):

@@ -19,7 +19,7 @@ import ipywidgets.widgets.widget as widget_registry
 import pytest
 from traitlets import TraitError
 
-from tpr_widgets import App, InputError, Workflow
+from tpr_widgets import App, InputError, StoreUnavailableError, Workflow
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "tpr_widgets" / "data" / "nmep_sample_format_a.xlsx"
@@ -340,3 +340,24 @@ def test_conflict_on_upload_reloads(root: Path) -> None:
     assert "changed in another window" in message(app)
     assert snapshot(app) == (other.stage, other.revision, other.selections)
     assert current_stage(app) == "facility_level"
+
+
+def test_conflict_when_the_store_then_fails_keeps_the_page(
+    loaded: App, root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    choose(loaded, "Kwara")
+    other = Workflow.resume(root, loaded.workflow.session_id)
+    other.select("primary")
+    before = snapshot(loaded)
+
+    def down(session_id: str) -> None:
+        raise StoreUnavailableError("The session store is unreachable (test).")
+
+    monkeypatch.setattr(loaded.workflow._store, "load", down)
+    choose(loaded, "secondary")
+
+    shown = message(loaded)
+    assert "changed in another window" in shown, shown
+    assert "could not be reloaded either" in shown
+    assert "unreachable (test)" in shown
+    assert snapshot(loaded) == before  # the page still shows what it showed

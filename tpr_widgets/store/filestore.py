@@ -41,6 +41,7 @@ from typing import Any
 from tpr_widgets.errors import (
     InputError,
     StoreError,
+    StoreUnavailableError,
     TPRWidgetsError,
 )
 from tpr_widgets.store import datafile
@@ -131,7 +132,7 @@ class FileStore:
             error.strerror or type(error).__name__,
             error.errno,
         )
-        return StoreError(
+        return StoreUnavailableError(
             f"The session {short_id(session_id)} could not be {action} "
             f"({error.strerror or type(error).__name__}). The store folder may be "
             "unreachable, read-only or full; try again, or tell the administrator. "

@@ -56,6 +56,7 @@ from tpr_widgets.errors import (
     InputError,
     IntegrityError,
     StoreError,
+    StoreUnavailableError,
     TPRWidgetsError,
 )
 from tpr_widgets.store import datafile
@@ -272,7 +273,7 @@ class RedisStore:
             type(error).__name__,
             error,
         )
-        return StoreError(
+        return StoreUnavailableError(
             f"{what} could not be {action}: the session store (Redis at "
             f"{self.location}) is unreachable or not answering "
             f"({type(error).__name__}). Try again in a moment, or tell the "
@@ -480,7 +481,7 @@ class RedisStore:
                 "commit of session %s: answer lost and the store is unreachable",
                 short_id(session_id),
             )
-            raise StoreError(
+            raise StoreUnavailableError(
                 f"The session {short_id(session_id)} may not have been saved: the "
                 f"connection to the session store (Redis at {self.location}) was "
                 f"lost ({type(error).__name__}). Reload the session once the store "

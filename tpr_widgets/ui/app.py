@@ -122,7 +122,14 @@ class App(widgets.VBox):  # type: ignore[misc]
         try:
             action()
         except ConflictError as error:
-            self.workflow.reload()
+            try:
+                self.workflow.reload()
+            except TPRWidgetsError as reload_error:
+                self._message.value = (
+                    f'<p class="tpr-error">{render.esc(str(error))} It could not be '
+                    f"reloaded either: {render.esc(str(reload_error))}</p>"
+                )
+                return
             self._draw(f"{error} The session has been reloaded as it is now saved.")
             return
         except TPRWidgetsError as error:

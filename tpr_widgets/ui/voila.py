@@ -3,7 +3,10 @@
 A page opened without `?session=` starts a new session and shows the link that
 resumes it; a page opened with a valid id of a saved session resumes it; an
 unknown or malformed id gets a clear message and a new, server-generated
-session (a client can never choose its own id). Nothing here lists sessions.
+session (a client can never choose its own id). When the session store cannot
+be reached, the page says so and asks to reload it in a moment; it does not
+start a new session, since the one in the link is still safe in the store.
+Nothing here lists sessions.
 """
 
 from __future__ import annotations
@@ -12,7 +15,10 @@ import logging
 import os
 from urllib.parse import parse_qs
 
-from tpr_widgets.errors import TPRWidgetsError
+import ipywidgets as widgets
+
+from tpr_widgets.errors import StoreUnavailableError, TPRWidgetsError
+from tpr_widgets.ui import render
 from tpr_widgets.ui.app import App
 from tpr_widgets.workflow import Workflow
 
@@ -24,23 +30,44 @@ def _requested_id(query: str) -> str | None:
     return values[-1] if values else None
 
 
-def voila_app(root: str | os.PathLike[str] | None = None) -> App:
-    """The app for the page Voilà is serving, resumed from `?session=` if given."""
+def voila_app(root: str | os.PathLike[str] | None = None) -> App | widgets.HTML:
+    """The app for the page Voilà is serving, resumed from `?session=` if given.
+
+    Returns a short notice instead of the app when the store is unreachable.
+    """
     query = os.environ.get("QUERY_STRING", "")
     page = os.environ.get("SCRIPT_NAME", "")
     requested = _requested_id(query)
     notice = ""
     workflow = None
-    if requested is not None:
-        try:
-            workflow = Workflow.resume(root, requested)
-        except TPRWidgetsError as error:
-            log.info("could not resume a requested session: %s", error)
-            notice = (
-                "The session in this link could not be opened "
-                f"({error}). A new session was started instead."
-            )
-    if workflow is None:
-        workflow = Workflow.new(root)
+    try:
+        if requested is not None:
+            try:
+                workflow = Workflow.resume(root, requested)
+            except StoreUnavailableError:
+                raise
+            except TPRWidgetsError as error:
+                log.info("could not resume a requested session: %s", error)
+                notice = (
+                    "The session in this link could not be opened "
+                    f"({error}). A new session was started instead."
+                )
+        if workflow is None:
+            workflow = Workflow.new(root)
+    except StoreUnavailableError as error:
+        log.warning("the session store is unavailable: %s", error)
+        return unavailable(str(error))
     link = f"{page}?session={workflow.session_id}"
     return App(workflow=workflow, link=link, notice=notice)
+
+
+def unavailable(reason: str) -> widgets.HTML:
+    """The page shown while the session store cannot be reached."""
+    return widgets.HTML(
+        render.STYLE
+        + "<h2>Ward malaria test positivity rate (TPR)</h2>"
+        + '<p class="tpr-error">The app cannot reach its session store right '
+        "now, so no session can be opened or started. Your saved sessions are "
+        "not lost: reload this page in a minute (keep the session link).</p>"
+        + f'<p class="tpr-note">{render.esc(reason)}</p>'
+    )
