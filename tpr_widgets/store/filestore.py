@@ -34,12 +34,10 @@ import secrets
 import shutil
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from tpr_widgets.errors import (
-    InputError,
     StoreError,
     StoreUnavailableError,
     TPRWidgetsError,
@@ -66,6 +64,8 @@ from tpr_widgets.store.rules import (
     cleanup,
     copy_plain,
     missing_session,
+    next_checkpoint,
+    unknown_session,
 )
 from tpr_widgets.store.signing import load_keyring
 
@@ -157,11 +157,7 @@ class FileStore:
         except OSError as error:
             raise self._failed(session_id, "loaded", error) from None
         if checkpoint is None:
-            raise InputError(
-                f"There is no saved session with this id ({short_id(session_id)}) "
-                "in this store. It may have expired or been deleted; start a new "
-                "session."
-            )
+            raise unknown_session(session_id)
         self.touch(session_id)
         log.info(
             "loaded session %s revision %d in %.1f ms",
@@ -192,14 +188,8 @@ class FileStore:
                 current = self._read_current(session_id)
                 check_revision(session_id, expected_revision, current)
                 check_refs(session_id, data_copy, self._session_dir(session_id))
-                now = datetime.now(UTC).isoformat(timespec="microseconds")
-                checkpoint = Checkpoint(
-                    session_id=session_id,
-                    revision=expected_revision + 1,
-                    state=state_copy,
-                    data=data_copy,
-                    updated=now,
-                    created=current.created if current and current.created else now,
+                checkpoint = next_checkpoint(
+                    session_id, expected_revision, state_copy, data_copy, current
                 )
                 manifest = encode_manifest(self._keys, checkpoint)
                 atomic_write(self._session_dir(session_id) / "manifest.json", manifest)

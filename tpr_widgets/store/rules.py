@@ -20,6 +20,7 @@ import os
 import re
 import time
 from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -37,6 +38,9 @@ __all__ = [
     "cleanup",
     "copy_plain",
     "missing_session",
+    "next_checkpoint",
+    "unknown_session",
+    "unwritten_ref",
 ]
 
 log = logging.getLogger(__name__)
@@ -85,16 +89,49 @@ def copy_plain(
     return copied, data_dict
 
 
+def unwritten_ref(session_id: str, name: str, ref: str) -> StoreError:
+    """The error for a commit naming data that is not (or no longer) stored."""
+    return StoreError(
+        f"The data {name!r} ({short_id(ref)}) was not written for session "
+        f"{short_id(session_id)}, or was cleaned up. Call write_data for "
+        "this session first, then commit its ref within "
+        f"{CLEANUP_GRACE_SECONDS / 60:g} minutes."
+    )
+
+
 def check_refs(session_id: str, data: Mapping[str, str], session_dir: Path) -> None:
     """Raise `StoreError` unless every ref in `data` has a file in `session_dir`."""
     for name, ref in data.items():
         if not (session_dir / "data" / f"{ref}.pkl").is_file():
-            raise StoreError(
-                f"The data {name!r} ({short_id(ref)}) was not written for session "
-                f"{short_id(session_id)}, or was cleaned up. Call write_data for "
-                "this session first, then commit its ref within "
-                f"{CLEANUP_GRACE_SECONDS / 60:g} minutes."
-            )
+            raise unwritten_ref(session_id, name, ref)
+
+
+def unknown_session(session_id: str) -> InputError:
+    """The error for loading a session that is not in the store."""
+    return InputError(
+        f"There is no saved session with this id ({short_id(session_id)}) "
+        "in this store. It may have expired or been deleted; start a new "
+        "session."
+    )
+
+
+def next_checkpoint(
+    session_id: str,
+    expected_revision: int,
+    state: dict[str, Any],
+    data: dict[str, str],
+    current: Checkpoint | None,
+) -> Checkpoint:
+    """The checkpoint a commit writes after `current` (None: the first one)."""
+    now = datetime.now(UTC).isoformat(timespec="microseconds")
+    return Checkpoint(
+        session_id=session_id,
+        revision=expected_revision + 1,
+        state=state,
+        data=data,
+        updated=now,
+        created=current.created if current and current.created else now,
+    )
 
 
 def missing_session(session_id: str) -> InputError:
