@@ -4,9 +4,11 @@
     python3 tools/dev.py test   # install, then lint, type-check and run all tests
 
 Both create (or reuse) a virtual environment in `.venv` and install the package
-with the extras they need. `test` also installs Debian's Chromium for the
-browser tests when it is missing and this process may use apt-get. Only the
-standard library is used here, so this runs before anything is installed.
+with the extras they need. `test` also installs Debian's Chromium (for the
+browser tests) and redis-server (for the Redis store tests) when they are
+missing and this process may use apt-get, and then requires the Redis tests to
+run rather than skip. Only the standard library is used here, so this runs
+before anything is installed.
 """
 
 from __future__ import annotations
@@ -36,19 +38,53 @@ def install(extra: str) -> None:
     run(PY, "-m", "pip", "install", "-q", "-e", f".[{extra}]")
 
 
-def chromium() -> str | None:
-    for name in ("chromium", "chromium-browser", "google-chrome"):
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome")
+REDIS_NAMES = ("redis-server",)
+
+
+def which(names: tuple[str, ...]) -> str | None:
+    for name in names:
         found = shutil.which(name)
         if found:
             return found
+    return None
+
+
+def may_use_apt() -> str | None:
+    """apt-get, when it is there and this process runs as root."""
     apt = shutil.which("apt-get")
     if apt and hasattr(os, "geteuid") and os.geteuid() == 0:
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        run(apt, "update", "-qq", env=env)
-        run(apt, "install", "-y", "-qq", "chromium", env=env)
-        return shutil.which("chromium")
-    print("note: no Chromium found and apt-get is not usable; browser tests skip")
+        return apt
     return None
+
+
+def apt_install(packages: list[str]) -> bool:
+    """Install Debian packages (one `apt-get update` for all); False if not allowed."""
+    apt = may_use_apt()
+    if not packages or apt is None:
+        return False
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    run(apt, "update", "-qq", env=env)
+    run(apt, "install", "-y", "-qq", *packages, env=env)
+    return True
+
+
+def system_tools() -> tuple[str | None, str | None]:
+    """Chromium and redis-server for the tests, installed with apt when missing."""
+    browser, server = which(CHROMIUM_NAMES), which(REDIS_NAMES)
+    missing = [
+        package
+        for package, found in (("chromium", browser), ("redis-server", server))
+        if not found
+    ]
+    if apt_install(missing):
+        browser = browser or which(CHROMIUM_NAMES)
+        server = server or which(REDIS_NAMES)
+    if browser is None:
+        print("note: no Chromium found and apt-get is not usable; browser tests skip")
+    if server is None:
+        print("note: no redis-server found and apt-get is not usable; Redis tests skip")
+    return browser, server
 
 
 def app(argv: list[str]) -> int:
@@ -74,10 +110,14 @@ def app(argv: list[str]) -> int:
 
 def test(argv: list[str]) -> int:
     install("test")
-    browser = chromium()
+    browser, server = system_tools()
     env = dict(os.environ)
     if browser:
         env["TPR_WIDGETS_CHROMIUM"] = browser
+    if server:
+        # The Redis store tests must run: a missing server fails them, not skips.
+        env["TPR_WIDGETS_REDIS_SERVER"] = server
+        env["TPR_WIDGETS_REQUIRE_REDIS"] = "1"
     steps = [
         [PY, "-m", "ruff", "check", "."],
         [PY, "-m", "ruff", "format", "--check", "."],

@@ -2,7 +2,8 @@
 
 `voila` is one Voilà server (for the module) serving `notebooks/tpr_app.ipynb` on
 127.0.0.1 with its session store in a pytest tmp dir; `start_voila(store)` starts
-another one on any store (two servers on one store are two processes sharing
+another one on any store, a folder or a `redis://` URL, with extra environment
+if given (two servers on one store are two processes, or two machines, sharing
 sessions). `page` is a fresh tab of a session-wide Chromium that may only reach
 127.0.0.1: every other request is aborted and recorded in `page.context.blocked`
 (console lines and page errors go to `page.console`).
@@ -22,7 +23,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,7 +110,7 @@ class VoilaServer:
 
     name: str
     url: str
-    store: Path
+    store: Path | str
     workdir: Path
     log_path: Path
     process: subprocess.Popen[bytes]
@@ -157,10 +158,21 @@ def _answers(url: str) -> bool:
         return False
 
 
-def start_voila_server(store: Path, workdir: Path, name: str = "voila") -> VoilaServer:
-    """Start `voila notebooks/tpr_app.ipynb` on 127.0.0.1 with `store` as its home."""
+def start_voila_server(
+    store: Path | str,
+    workdir: Path,
+    name: str = "voila",
+    extra_env: Mapping[str, str] | None = None,
+) -> VoilaServer:
+    """Start `voila notebooks/tpr_app.ipynb` on 127.0.0.1 with `store` as its home.
+
+    `store` is a folder (created if missing) or a store URL (`redis://...`).
+    `extra_env` is added to the server's environment last, so it may set
+    `TPR_WIDGETS_SECRET` (which is otherwise removed) or `HOME`.
+    """
     workdir.mkdir(parents=True, exist_ok=True)
-    store.mkdir(parents=True, exist_ok=True)
+    if isinstance(store, Path):
+        store.mkdir(parents=True, exist_ok=True)
     (workdir / "connections").mkdir(exist_ok=True)
     (workdir / "runtime").mkdir(exist_ok=True)
     env = {
@@ -170,6 +182,7 @@ def start_voila_server(store: Path, workdir: Path, name: str = "voila") -> Voila
         "PYTHONUNBUFFERED": "1",
     }
     env.pop("TPR_WIDGETS_SECRET", None)  # servers on one store share its key file
+    env.update(extra_env or {})
     error = ""
     for _attempt in range(3):  # a free port can be taken before Voilà binds it
         port = _free_port()
@@ -221,11 +234,16 @@ def voila(tmp_path_factory: pytest.TempPathFactory) -> Iterator[VoilaServer]:
 def start_voila(
     tmp_path: Path,
 ) -> Iterator[Callable[..., VoilaServer]]:
-    """Start more servers, e.g. `start_voila(voila.store)`; stopped after the test."""
+    """Start more servers, e.g. `start_voila(voila.store)` or
+    `start_voila(redis_url, "b", env={...})`; stopped after the test."""
     started: list[VoilaServer] = []
 
-    def start(store: Path, name: str = "voila-2") -> VoilaServer:
-        server = start_voila_server(store, tmp_path / name, name)
+    def start(
+        store: Path | str,
+        name: str = "voila-2",
+        env: Mapping[str, str] | None = None,
+    ) -> VoilaServer:
+        server = start_voila_server(store, tmp_path / name, name, env)
         started.append(server)
         return server
 
