@@ -38,6 +38,7 @@ Guarantees, the same as the `FileStore`'s:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import re
 import secrets
@@ -122,13 +123,15 @@ end
 return {'ok', expected + 1}
 """
 
-# KEYS: a data key. ARGV: its expected length, the grace ms. 1 if the data is
-# there (and now lives at least the grace period), else 0.
+# KEYS: a data key. ARGV: the expected length and SHA-1 hex of its value, the
+# grace ms. 1 if exactly that value is there (and now lives at least the grace
+# period), else 0: damaged or differently signed data is written again.
 _KEEP_DATA = """
 if redis.call('STRLEN', KEYS[1]) ~= tonumber(ARGV[1]) then return 0 end
+if redis.sha1hex(redis.call('GET', KEYS[1])) ~= ARGV[2] then return 0 end
 local left = redis.call('PTTL', KEYS[1])
-if left >= 0 and left < tonumber(ARGV[2]) then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if left >= 0 and left < tonumber(ARGV[3]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
 end
 return 1
 """
@@ -498,8 +501,11 @@ class RedisStore:
         ref, header, pickled = datafile.encode(self._keys, session_id, obj)
         key = self._data_key(session_id, ref)
         size = len(header) + len(pickled)
+        digest = hashlib.sha1(header, usedforsecurity=False)
+        digest.update(pickled)
+        keep = [size, digest.hexdigest(), self._grace_ms]
         try:
-            if self._keep_script(keys=[key], args=[size, self._grace_ms]) == 1:
+            if self._keep_script(keys=[key], args=keep) == 1:
                 return ref
             with self._redis.pipeline(transaction=True) as pipe:
                 pipe.set(key, header + pickled, px=self._grace_ms)
