@@ -23,7 +23,8 @@ Guarantees, the same as the `FileStore`'s:
   whose data is missing, and a dropped connection or a killed writer leaves the
   previous checkpoint or the next one, never a mix.
 - Writers also hold a lock (``SET NX PX``) with its own expiry, so a writer that
-  dies never leaves the session locked for longer than `LOCK_SECONDS`.
+  dies never leaves the session locked for longer than `LOCK_SECONDS` (or the
+  store's `lock_seconds`).
 - Nothing read back is unpickled before its signature is verified.
 - Expiry: every key of a committed session carries the retention period as its
   Redis TTL (`TPR_WIDGETS_RETENTION_DAYS`, default 30), refreshed by every load
@@ -208,7 +209,9 @@ class RedisStore:
 
     `url` is ``redis://host:port/db`` (see the module text). Objects returned by
     `read_data` may come from a small in-process cache (`cache_size` entries,
-    0 disables it) and must be treated as read-only.
+    0 disables it) and must be treated as read-only. A writer waits up to
+    `lock_timeout` seconds for the session's lock; a lock whose holder died
+    expires after `lock_seconds`.
     """
 
     def __init__(
@@ -219,12 +222,14 @@ class RedisStore:
         cache_size: int = 4,
         socket_timeout: float = 10.0,
         connect_timeout: float = 5.0,
+        lock_seconds: float = LOCK_SECONDS,
     ) -> None:
         connect, self.prefix, self.location = split_location(url)
         self._keys = _shared_keyring()
         self._ttl_ms = int(retention_seconds() * 1000)
         self._grace_ms = int(CLEANUP_GRACE_SECONDS * 1000)
         self._lock_timeout = lock_timeout
+        self._lock_ms = max(1, int(lock_seconds * 1000))
         self._cache = LRUCache(cache_size)
         try:
             self._redis = redis.Redis.from_url(
@@ -305,9 +310,8 @@ class RedisStore:
         key = self._key(session_id, "lock")
         token = secrets.token_hex(16)
         deadline = time.monotonic() + timeout
-        px = int(LOCK_SECONDS * 1000)
         try:
-            while not self._redis.set(key, token, nx=True, px=px):
+            while not self._redis.set(key, token, nx=True, px=self._lock_ms):
                 if time.monotonic() >= deadline:
                     raise StoreError(
                         f"The session {short_id(session_id)} is busy: another window "
