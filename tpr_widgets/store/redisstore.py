@@ -89,7 +89,9 @@ _POLL_SECONDS = 0.005
 _LIST_BATCH = 200
 
 _PREFIX = re.compile(r"[A-Za-z0-9_.-]{1,64}", re.ASCII)
-_MANIFEST_KEY = re.compile(r".*:\{([0-9a-f]{32})\}:manifest", re.ASCII | re.DOTALL)
+_MANIFEST_KEY = re.compile(
+    r"([A-Za-z0-9_.-]{1,64}):\{([0-9a-f]{32})\}:manifest", re.ASCII
+)
 
 # KEYS: manifest, touched, refs, then `n` data keys the new manifest names, then
 # the data keys only the previous manifest named. ARGV: expected revision, the
@@ -133,6 +135,18 @@ if redis.sha1hex(redis.call('GET', KEYS[1])) ~= ARGV[2] then return 0 end
 local left = redis.call('PTTL', KEYS[1])
 if left >= 0 and left < tonumber(ARGV[3]) then
   redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
+return 1
+"""
+
+# KEYS: manifest, touched, refs, then the data keys the manifest names. ARGV:
+# TTL ms, the time now. Restarts the retention period of a session that still
+# exists (and records the touch even if the touched key was lost).
+_REFRESH = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[1])
+for i = 1, #KEYS do
+  if i ~= 2 then redis.call('PEXPIRE', KEYS[i], ARGV[1]) end
 end
 return 1
 """
@@ -183,7 +197,13 @@ def split_location(url: str) -> tuple[str, str, str]:
             "letters, digits, '_', '.' or '-' (for example ?prefix=tpr_widgets)."
         )
     host = parts.hostname or "localhost"
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        raise StoreError(
+            f"The Redis store location {parts.scheme}://{host}/... has a port "
+            "that is not a number from 1 to 65535. Give it as redis://host:port/db."
+        ) from None
     path = parts.path or "/0"
     shown = f"{parts.scheme}://{host}{port}{path}"
     connect = urlunsplit(
@@ -248,6 +268,7 @@ class RedisStore:
             ) from None
         self._commit_script = self._redis.register_script(_COMMIT)
         self._keep_script = self._redis.register_script(_KEEP_DATA)
+        self._refresh_script = self._redis.register_script(_REFRESH)
         self._unlock_script = self._redis.register_script(_UNLOCK)
 
     def __repr__(self) -> str:
@@ -358,21 +379,13 @@ class RedisStore:
 
     def _refresh(self, session_id: str, checkpoint: Checkpoint) -> None:
         """Restart the retention period of a session and the data it names."""
-        keys = [self._key(session_id, "manifest"), self._key(session_id, "refs")]
+        keys = self._session_keys(session_id)
         keys += [
-            self._data_key(session_id, ref) for ref in set(checkpoint.data.values())
+            self._data_key(session_id, ref)
+            for ref in sorted(set(checkpoint.data.values()))
         ]
         try:
-            with self._redis.pipeline(transaction=False) as pipe:
-                pipe.set(
-                    self._key(session_id, "touched"),
-                    repr(time.time()),
-                    xx=True,
-                    px=self._ttl_ms,
-                )
-                for key in keys:
-                    pipe.pexpire(key, self._ttl_ms)
-                pipe.execute()
+            self._refresh_script(keys=keys, args=[self._ttl_ms, repr(time.time())])
         except redis.RedisError as error:  # a read-only replica still resumes
             log.debug("could not touch session %s: %s", short_id(session_id), error)
 
@@ -552,8 +565,8 @@ class RedisStore:
             for key in self._redis.scan_iter(match=pattern, count=1000):
                 name = key.decode("ascii", "replace") if isinstance(key, bytes) else key
                 match = _MANIFEST_KEY.fullmatch(name)
-                if match and name.startswith(f"{self.prefix}:{{"):
-                    found.add(match.group(1))
+                if match and match.group(1) == self.prefix:
+                    found.add(match.group(2))
             return sorted(found)
 
         return self._read(None, "listed", scan)
@@ -612,12 +625,21 @@ class RedisStore:
         log.info("deleted session %s", short_id(session_id))
 
     def _last_touched(self, session_id: str) -> float | None:
+        """When the session was last loaded or saved (None: not known).
+
+        Falls back to the time of its last commit when the touched key is
+        missing or damaged (a server that evicts keys may have dropped it).
+        """
         key = self._key(session_id, "touched")
         raw = self._get(session_id, "checked", key)
-        try:
-            return float(raw) if raw is not None else None
-        except ValueError:
-            return None
+        with contextlib.suppress(ValueError):
+            if raw is not None:
+                return float(raw)
+        with contextlib.suppress(TPRWidgetsError, ValueError):
+            checkpoint = self._read_current(session_id)
+            if checkpoint is not None:
+                return datetime.fromisoformat(checkpoint.updated).timestamp()
+        return None
 
     def remove_expired(
         self, max_age_days: float | None = None, *, now: float | None = None
