@@ -94,7 +94,8 @@ def commit_until_store_error(
     traceback): anything but a clear `StoreError` is a failure of the test.
     """
     try:
-        store = open_at(url, socket_timeout=2.0, connect_timeout=2.0)
+        # A lock left by the writer before the server stopped expires quickly.
+        store = open_at(url, socket_timeout=2.0, connect_timeout=2.0, lock_seconds=0.5)
         acked.value = store.load(session_id).revision
         ready.set()
         while True:
