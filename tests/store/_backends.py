@@ -199,7 +199,7 @@ class RedisBackend(Backend):
         return sorted(self.client.scan_iter(match=self.key(sid, part), count=1000))
 
     def pttl(self, sid: str, part: str) -> int:
-        return int(self.client.pttl(self.key(sid, part)))  # type: ignore[arg-type]
+        return int(self.client.pttl(self.key(sid, part)))
 
     def age(self, sid: str, seconds: float) -> None:
         when = repr(time.time() - seconds)

@@ -134,9 +134,9 @@ def test_stopping_the_server_mid_commit_leaves_a_session_that_resumes(
     assert revisions[-1] > revisions[0], "the writer never committed"
     after = RedisStore(url, lock_timeout=5.0)
     resumed = after.load(sid)
-    assert after.commit(sid, resumed.revision, resumed.state, resumed.data).revision == (
-        resumed.revision + 1
-    )
+    assert after.commit(
+        sid, resumed.revision, resumed.state, resumed.data
+    ).revision == (resumed.revision + 1)
 
 
 def _check_keys(backend: RedisBackend, checker: RedisStore, sid: str) -> None:

@@ -61,7 +61,7 @@ def test_every_key_of_a_committed_session_lives_the_retention_period(
     )
     for part in ("manifest", "touched", "refs", f"data:{ref}"):
         assert _about(rb.pttl(sid, part), RETENTION_MS), part
-    assert float(rb.client.get(rb.key(sid, "touched"))) == pytest.approx(  # type: ignore[arg-type]
+    assert float(rb.client.get(rb.key(sid, "touched"))) == pytest.approx(
         time.time(), abs=5
     )
     assert rb.client.smembers(rb.key(sid, "refs")) == {ref.encode()}
@@ -163,7 +163,7 @@ def test_uncommitted_and_dropped_data_really_expire(
     assert rb.stored_refs(sid) == {kept}
     assert store.load(sid).data == {"table": kept}
     assert store.read_data(sid, kept) == "kept"
-    with pytest.raises(StoreError, match="'late' .* was not written"):
+    with pytest.raises(StoreError, match=r"'late' .* was not written"):
         store.commit(sid, 3, {}, {"late": never})
 
 
@@ -231,7 +231,7 @@ def test_a_bad_prefix_is_a_store_error(
     monkeypatch: pytest.MonkeyPatch, prefix: str
 ) -> None:
     monkeypatch.setenv("TPR_WIDGETS_SECRET", SECRET)
-    with pytest.raises(StoreError, match="key prefix .* is not allowed; use 1 to 64"):
+    with pytest.raises(StoreError, match=r"key prefix .* is not allowed; use 1 to 64"):
         open_store(f"redis://127.0.0.1:6379/0?prefix={prefix}")
 
 
@@ -359,7 +359,7 @@ def test_bad_ids_are_refused_before_the_server_is_used(
     rb: RedisBackend, bad: Any
 ) -> None:
     store = rb.open()
-    store._redis = _NoServer()  # type: ignore[attr-defined]
+    store._redis = _NoServer()
     for call in (
         lambda: store.load(bad),
         lambda: store.commit(bad, 0, {}, {}),
@@ -376,10 +376,10 @@ def test_bad_ids_are_refused_before_the_server_is_used(
 def test_the_writer_lock_has_its_own_expiry(rb: RedisBackend, sid: str) -> None:
     store = rb.open(lock_seconds=0.4)
     store.commit(sid, 0, {}, {})
-    with store._locked(sid, 1.0):  # type: ignore[attr-defined]
+    with store._locked(sid, 1.0):
         assert 300 < rb.pttl(sid, "lock") <= 400
     assert rb.pttl(sid, "lock") == -2
-    with rb.store._locked(sid, 1.0):  # type: ignore[attr-defined]
+    with rb.store._locked(sid, 1.0):
         assert 29_000 < rb.pttl(sid, "lock") <= 30_000  # LOCK_SECONDS
 
 
@@ -418,7 +418,7 @@ def test_reads_are_retried_when_the_connection_drops(
 ) -> None:
     store = rb.open()
     store.commit(sid, 0, {"n": 1}, {})
-    real_get = store._redis.get  # type: ignore[attr-defined]
+    real_get = store._redis.get
     failures = iter([True, True, False, True, True, True])
 
     def flaky_get(key: str) -> Any:
@@ -426,7 +426,7 @@ def test_reads_are_retried_when_the_connection_drops(
             raise redis.ConnectionError("Connection reset by peer")
         return real_get(key)
 
-    monkeypatch.setattr(store._redis, "get", flaky_get)  # type: ignore[attr-defined]
+    monkeypatch.setattr(store._redis, "get", flaky_get)
 
     assert store.load(sid).state == {"n": 1}  # third try
     with pytest.raises(StoreError) as error:
@@ -443,7 +443,7 @@ def test_a_commit_whose_answer_was_lost_is_settled_by_reading_back(
 ) -> None:
     store = rb.open()
     store.commit(sid, 0, {"n": 1}, {})
-    real_script = store._commit_script  # type: ignore[attr-defined]
+    real_script = store._commit_script
 
     def answer_lost(**kwargs: Any) -> Any:
         if landed:
@@ -496,7 +496,10 @@ def test_the_app_gets_one_clear_message_when_redis_is_unreachable(
         "(ConnectionError). Try again in a moment, or tell the administrator. "
         "Nothing was half-written."
     )
-    assert str(resumed.value) == f"The session {sid[:6]}… could not be loaded: {unreachable}"
+    assert (
+        str(resumed.value)
+        == f"The session {sid[:6]}… could not be loaded: {unreachable}"
+    )
     assert str(started.value).endswith(f"could not be saved: {unreachable}")
     assert str(started.value).startswith("The session ")
     assert str(listed.value) == f"The store could not be listed: {unreachable}"

@@ -199,9 +199,7 @@ def test_newer_schema_names_both_versions(
 
 
 @pytest.mark.parametrize("where", ["magic", "mac", "pickle-start", "pickle-end"])
-def test_tampered_data_byte_is_refused(
-    backend: Backend, sid: str, where: str
-) -> None:
+def test_tampered_data_byte_is_refused(backend: Backend, sid: str, where: str) -> None:
     ref = _committed(backend.store, sid)
     raw = bytearray(_data(backend, sid, ref))
     offset = {
@@ -239,9 +237,7 @@ def test_data_copied_from_another_session_is_refused(
     assert backend.open().read_data(sid, ref) == {"table": list(range(100))}
 
 
-def test_genuine_data_under_another_ref_is_refused(
-    backend: Backend, sid: str
-) -> None:
+def test_genuine_data_under_another_ref_is_refused(backend: Backend, sid: str) -> None:
     store = backend.store
     ref = store.write_data(sid, "one")
     other_ref = store.write_data(sid, "two")

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from _backends import Backend
+
 from tpr_widgets.store.jsonsafe import check_plain_json, to_jsonable
 
 

@@ -98,9 +98,7 @@ def test_a_v1_checkpoint_loads_and_the_next_commit_writes_v2(
     assert backend.store.load(sid).state["stage"] == "test_method"
 
 
-def test_a_v1_checkpoint_with_a_v2_field_is_refused(
-    backend: Backend, sid: str
-) -> None:
+def test_a_v1_checkpoint_with_a_v2_field_is_refused(backend: Backend, sid: str) -> None:
     _write_signed(backend, sid, {**_v1_doc(sid), "created": V1_UPDATED})
     with pytest.raises(IntegrityError, match="unexpected fields"):
         backend.store.load(sid)
@@ -124,9 +122,7 @@ def test_new_sessions_record_their_creation_time(backend: Backend, sid: str) -> 
     assert second.created == first.created and second.updated >= first.updated
 
 
-def test_a_newer_schema_names_both_versions(
-    backend: Backend, sid: str
-) -> None:
+def test_a_newer_schema_names_both_versions(backend: Backend, sid: str) -> None:
     _write_signed(backend, sid, {**_v1_doc(sid), "schema": 3, "created": V1_UPDATED})
     with pytest.raises(StoreError) as error:
         backend.store.load(sid)

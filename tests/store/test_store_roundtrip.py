@@ -95,9 +95,7 @@ def test_stale_revision_is_a_conflict_and_changes_nothing(
     assert store.load(sid).state == {"n": 2}
 
 
-def test_creating_an_existing_session_is_a_conflict(
-    backend: Backend, sid: str
-) -> None:
+def test_creating_an_existing_session_is_a_conflict(backend: Backend, sid: str) -> None:
     store = backend.store
     store.commit(sid, 0, {"n": 1}, {})
     before = backend.get_manifest(sid)
@@ -129,7 +127,7 @@ def test_refs_must_exist_for_this_session(backend: Backend, sid: str) -> None:
     store.commit(sid, 0, {}, {})
     before = backend.get_manifest(sid)
 
-    with pytest.raises(StoreError, match="'table' .* was not written"):
+    with pytest.raises(StoreError, match=r"'table' .* was not written"):
         store.commit(sid, 1, {}, {"table": foreign_ref})
     with pytest.raises(StoreError, match="was not written"):
         store.commit(sid, 1, {}, {"table": "0" * 64})
@@ -148,7 +146,7 @@ def test_a_ref_whose_data_was_removed_cannot_be_committed(
     gone = store.write_data(sid, "gone")
     backend.remove_data(sid, gone)
 
-    with pytest.raises(StoreError, match="'second' .* was not written"):
+    with pytest.raises(StoreError, match=r"'second' .* was not written"):
         store.commit(sid, 0, {}, {"first": kept, "second": gone})
     assert backend.get_manifest(sid) is None
     assert store.commit(sid, 0, {}, {"first": kept}).data == {"first": kept}
@@ -190,7 +188,9 @@ def test_write_data_repairs_damaged_data(
     if damage == "garbage":
         backend.put_data(sid, ref, b"garbage")
     else:  # the same length, one bit of the pickle changed
-        backend.put_data(sid, ref, genuine[:-3] + bytes([genuine[-3] ^ 1]) + genuine[-2:])
+        backend.put_data(
+            sid, ref, genuine[:-3] + bytes([genuine[-3] ^ 1]) + genuine[-2:]
+        )
     with pytest.raises(IntegrityError):
         backend.open(cache_size=0).read_data(sid, ref)
 
@@ -319,7 +319,7 @@ def test_log_lines_shorten_session_ids(
 def test_checkpoint_is_frozen(backend: Backend, sid: str) -> None:
     checkpoint = backend.store.commit(sid, 0, {}, {})
     with pytest.raises(AttributeError):
-        checkpoint.revision = 5  # type: ignore[misc]
+        checkpoint.revision = 5
     assert isinstance(checkpoint, Checkpoint)
 
 

@@ -520,7 +520,7 @@ class RedisStore:
         size = len(header) + len(pickled)
         digest = hashlib.sha1(header, usedforsecurity=False)
         digest.update(pickled)
-        keep = [size, digest.hexdigest(), self._grace_ms]
+        keep: list[int | str] = [size, digest.hexdigest(), self._grace_ms]
         try:
             if self._keep_script(keys=[key], args=keep) == 1:
                 return ref
