@@ -29,7 +29,8 @@ Guarantees, the same as the `FileStore`'s:
 - Expiry: every key of a committed session carries the retention period as its
   Redis TTL (`TPR_WIDGETS_RETENTION_DAYS`, default 30), refreshed by every load
   and commit, so abandoned sessions disappear from Redis on their own.
-  `remove_expired` removes older ones at once. Data written but not committed
+  `remove_expired` removes older ones at once, by the touched key (or, if that
+  key was lost, by the time of the last commit). Data written but not committed
   lives `CLEANUP_GRACE_SECONDS`; data that the new checkpoint no longer names is
   kept that long too, for a reader that loaded the previous checkpoint.
 - Reads (which change nothing) are retried on a dropped connection; writes are
