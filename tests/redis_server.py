@@ -19,7 +19,7 @@ import tempfile
 import time
 from pathlib import Path
 
-__all__ = ["RedisServer", "find_server"]
+__all__ = ["RedisServer", "find_server", "free_port"]
 
 SERVER_ENV = "TPR_WIDGETS_REDIS_SERVER"
 REQUIRE_ENV = "TPR_WIDGETS_REQUIRE_REDIS"
@@ -37,7 +37,8 @@ def required() -> bool:
     return os.environ.get(REQUIRE_ENV) == "1"
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (at this moment)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
@@ -46,10 +47,13 @@ def _free_port() -> int:
 class RedisServer:
     """One redis-server process on 127.0.0.1; `url` is its `redis://` address."""
 
-    def __init__(self, binary: str, folder: Path | None = None) -> None:
+    def __init__(
+        self, binary: str, folder: Path | None = None, *, password: str | None = None
+    ) -> None:
         self.binary = binary
+        self.password = password
         self.folder = folder or Path(tempfile.mkdtemp(prefix="tpr-widgets-redis-"))
-        self.port = _free_port()
+        self.port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -79,6 +83,8 @@ class RedisServer:
             "--logfile",
             str(self.folder / "redis.log"),
         ]
+        if self.password is not None:
+            command += ["--requirepass", self.password]
         self.process = subprocess.Popen(
             command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
@@ -96,7 +102,8 @@ class RedisServer:
         try:
             with socket.create_connection(("127.0.0.1", self.port), timeout=0.5) as s:
                 s.sendall(b"PING\r\n")
-                return s.recv(16).startswith(b"+PONG")
+                # A server with a password answers -NOAUTH: it is up all the same.
+                return s.recv(16).startswith((b"+PONG", b"-NOAUTH"))
         except OSError:
             return False
 

@@ -12,16 +12,21 @@ import time
 import traceback
 from typing import Any
 
-from tpr_widgets.errors import ConflictError
-from tpr_widgets.store import FileStore
+from _backends import open_at
+
+from tpr_widgets.errors import ConflictError, StoreError
+from tpr_widgets.store import FileStore, Store
 
 
 def load_commit_loop(
     root: str, session_id: str, writer: int, loops: int, barrier: Any, results: Any
 ) -> None:
-    """Load then commit `loops` times; report (writer, successes, conflicts)."""
+    """Load then commit `loops` times; report (writer, successes, conflicts).
+
+    `root` is a store folder or a redis:// URL.
+    """
     try:
-        store = FileStore(root)
+        store = open_at(root)
         successes = conflicts = 0
         rng = random.Random(writer)
         barrier.wait(timeout=60)
@@ -40,32 +45,65 @@ def load_commit_loop(
         results.put(("error", writer, traceback.format_exc(), 0))
 
 
-def commit_forever(root: str, session_id: str, ready: Any, acked: Any = None) -> None:
+def _commit_next(store: Store, session_id: str) -> int:
+    """Load and commit the next revision (new data every fourth); return it."""
+    checkpoint = store.load(session_id)
+    revision = checkpoint.revision + 1
+    data = dict(checkpoint.data)
+    table_rev = checkpoint.state["table_rev"]
+    if revision % 4 == 0:
+        payload = {"rev": revision, "noise": os.urandom(512)}
+        data["table"] = store.write_data(session_id, payload)
+        table_rev = revision
+    state = {"rev": revision, "table_rev": table_rev, "stage": "period"}
+    return store.commit(session_id, checkpoint.revision, state, data).revision
+
+
+def commit_forever(
+    root: str,
+    session_id: str,
+    ready: Any,
+    acked: Any = None,
+    options: dict[str, Any] | None = None,
+) -> None:
     """Commit as fast as possible until killed; new data every few revisions.
 
     Each state records the revision it was written with ("rev") and the revision
     whose data the "table" ref holds ("table_rev"), so a survivor can check that
     manifest, state and data agree. `acked` (a shared int, if given) holds the
     last revision whose `commit` returned: after a kill the stored revision must
-    be that one or the next (killed after the rename, before the return).
+    be that one or the next (killed after the write, before the return). `root`
+    is a store folder or a redis:// URL, opened with `options`.
     """
-    store = FileStore(root)
+    store = open_at(root, **(options or {}))
     if acked is not None:
         acked.value = store.load(session_id).revision
     ready.set()
     while True:
-        checkpoint = store.load(session_id)
-        revision = checkpoint.revision + 1
-        data = dict(checkpoint.data)
-        table_rev = checkpoint.state["table_rev"]
-        if revision % 4 == 0:
-            payload = {"rev": revision, "noise": os.urandom(512)}
-            data["table"] = store.write_data(session_id, payload)
-            table_rev = revision
-        state = {"rev": revision, "table_rev": table_rev, "stage": "period"}
-        committed = store.commit(session_id, checkpoint.revision, state, data)
+        committed = _commit_next(store, session_id)
         if acked is not None:
-            acked.value = committed.revision
+            acked.value = committed
+
+
+def commit_until_store_error(
+    url: str, session_id: str, ready: Any, acked: Any, results: Any
+) -> None:
+    """Commit in a loop until the store fails; report the error it gave.
+
+    Reports ("store-error", message) for a `StoreError`, else ("error",
+    traceback): anything but a clear `StoreError` is a failure of the test.
+    """
+    try:
+        # A lock left by the writer before the server stopped expires quickly.
+        store = open_at(url, socket_timeout=2.0, connect_timeout=2.0, lock_seconds=0.5)
+        acked.value = store.load(session_id).revision
+        ready.set()
+        while True:
+            acked.value = _commit_next(store, session_id)
+    except StoreError as error:
+        results.put(("store-error", str(error)))
+    except BaseException:
+        results.put(("error", traceback.format_exc()))
 
 
 def open_and_write(root: str, session_id: str, barrier: Any, results: Any) -> None:
@@ -92,7 +130,7 @@ def workflow_loop(
     from tpr_widgets.workflow import Workflow
 
     try:
-        workflow = Workflow.resume(root, session_id)
+        workflow = Workflow.resume(root, session_id)  # a folder or a redis:// URL
         committed: list[int] = []
         conflicts = 0
         rng = random.Random(1000 + writer)

@@ -11,9 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from _store_helpers import session_dir
+from _backends import Backend
 
-from tpr_widgets.store import FileStore
 from tpr_widgets.store.jsonsafe import check_plain_json, to_jsonable
 
 
@@ -104,20 +103,21 @@ def test_to_jsonable_converts_values_and_types() -> None:
 
 
 def test_round_trip_through_the_store_keeps_values_and_types(
-    store: FileStore, sid: str
+    backend: Backend, sid: str
 ) -> None:
     state = to_jsonable(RAW)
-    committed = store.commit(sid, 0, state, {})
-    loaded = store.load(sid).state
+    committed = backend.store.commit(sid, 0, state, {})
+    loaded = backend.open().load(sid).state
 
     for result in (committed.state, loaded):
         assert result == EXPECTED
         assert _types(result) == _types(EXPECTED)
 
 
-def test_numbers_survive_exactly(store: FileStore, sid: str) -> None:
+def test_numbers_survive_exactly(backend: Backend, sid: str) -> None:
     numbers = {"neg_zero": -0.0, "tenth": 0.1, "big": 2**62, "tiny": 5e-324}
-    loaded = store.load(store.commit(sid, 0, to_jsonable(numbers), {}).session_id)
+    backend.store.commit(sid, 0, to_jsonable(numbers), {})
+    loaded = backend.open().load(sid)
 
     assert loaded.state == numbers
     assert math.copysign(1.0, loaded.state["neg_zero"]) == -1.0
@@ -185,20 +185,21 @@ def test_to_jsonable_refuses_cycles() -> None:
     ids=lambda value: str(value)[:16],
 )
 def test_commit_refuses_state_that_is_not_plain_json(
-    store: FileStore, root: Path, sid: str, value: object, named: str
+    backend: Backend, sid: str, value: object, named: str
 ) -> None:
     with pytest.raises(TypeError, match=named) as error:
-        store.commit(sid, 0, {"summary": {"figures": [1, value]}}, {})
+        backend.store.commit(sid, 0, {"summary": {"figures": [1, value]}}, {})
 
     assert "state['summary']['figures'][1]" in str(error.value) or (
         named == "surrogate"
     )
-    assert not (session_dir(root, sid) / "manifest.json").exists()
+    assert backend.leftovers(sid) == []
 
 
 def test_commit_refuses_non_text_keys_and_deep_nesting(
-    store: FileStore, sid: str
+    backend: Backend, sid: str
 ) -> None:
+    store = backend.store
     with pytest.raises(TypeError, match="key 3 of type int"):
         store.commit(sid, 0, {"counts": {3: "x"}}, {})
     deep: dict[str, Any] = {}
@@ -210,3 +211,4 @@ def test_commit_refuses_non_text_keys_and_deep_nesting(
         store.commit(sid, 0, deep, {})
     with pytest.raises(TypeError, match="must be an int"):
         store.commit(sid, True, {}, {})  # bool is not a revision
+    assert backend.leftovers(sid) == []

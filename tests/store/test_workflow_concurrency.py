@@ -4,7 +4,8 @@ Each process reloads the session and acts on it, many times, at the same time as
 the other. Every action either commits the next revision or is told
 `ConflictError`; the committed revisions of both processes together are exactly
 1..final with no revision claimed twice, so no update was overwritten unseen.
-`TPR_STORE_WORKFLOW_LOOPS` (default 60 per process) makes a longer run.
+Both backends. `TPR_STORE_WORKFLOW_LOOPS` (default 60 per process) makes a longer
+run.
 """
 
 from __future__ import annotations
@@ -12,9 +13,8 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-from pathlib import Path
 
-from _store_helpers import manifest_path
+from _backends import Backend
 from _store_workers import workflow_loop
 
 from tpr_widgets.samples import sample_path
@@ -23,7 +23,8 @@ from tpr_widgets.workflow import Workflow
 LOOPS = int(os.environ.get("TPR_STORE_WORKFLOW_LOOPS", "60"))
 
 
-def test_two_processes_on_one_session_through_the_workflow(root: Path) -> None:
+def test_two_processes_on_one_session_through_the_workflow(backend: Backend) -> None:
+    root = backend.location
     workflow = Workflow.new(root)
     workflow.load_file(sample_path())
     workflow.select("Kwara")
@@ -37,7 +38,7 @@ def test_two_processes_on_one_session_through_the_workflow(root: Path) -> None:
     results = context.Queue()
     workers = [
         context.Process(
-            target=workflow_loop, args=(str(root), sid, n, LOOPS, barrier, results)
+            target=workflow_loop, args=(root, sid, n, LOOPS, barrier, results)
         )
         for n in range(2)
     ]
@@ -45,7 +46,7 @@ def test_two_processes_on_one_session_through_the_workflow(root: Path) -> None:
         worker.start()
     parses = 0
     while any(worker.is_alive() for worker in workers):
-        json.loads(manifest_path(root, sid).read_bytes())  # always parses
+        json.loads(backend.get_manifest(sid) or b"")  # always there, always parses
         parses += 1
     reports = [results.get(timeout=60) for _ in workers]
     for worker in workers:
@@ -56,7 +57,7 @@ def test_two_processes_on_one_session_through_the_workflow(root: Path) -> None:
     conflicts = sum(report[3] for report in reports)
     final = Workflow.resume(root, sid)
     print(
-        f"\n2 x {LOOPS} workflow actions: {len(committed)} commits, "
+        f"\n{backend.name}: 2 x {LOOPS} workflow actions: {len(committed)} commits, "
         f"{conflicts} conflicts, {parses} manifest reads"
     )
     assert len(committed) + conflicts == 2 * LOOPS

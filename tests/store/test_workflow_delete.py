@@ -1,35 +1,36 @@
-"""`Workflow.delete`: the session and all its data go, and stay gone."""
+"""`Workflow.delete`, on both backends: the session and all its data go, and
+stay gone; `Workflow.sessions` lists what is left.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
+from _backends import Backend
 
 from tpr_widgets.errors import InputError
 from tpr_widgets.samples import sample_path
 from tpr_widgets.workflow import Workflow
 
 
-def test_delete_removes_every_file_of_the_session(root: Path) -> None:
-    keep = Workflow.new(root)
-    workflow = Workflow.new(root)
+def test_delete_removes_everything_of_the_session(backend: Backend) -> None:
+    keep = Workflow.new(backend.location)
+    workflow = Workflow.new(backend.location)
     workflow.load_file(sample_path())
     workflow.select("Kwara")
-    folder = root / "sessions" / workflow.session_id
-    assert len(list((folder / "data").glob("*.pkl"))) == 2  # table and upload
+    assert len(backend.stored_refs(workflow.session_id)) == 2  # table and upload
 
     workflow.delete()
 
-    assert not folder.exists()
-    assert [p.name for p in (root / "sessions").iterdir()] == [keep.session_id]
+    assert backend.leftovers(workflow.session_id) == []
+    assert backend.get_manifest(keep.session_id) is not None
     with pytest.raises(InputError, match="no saved session"):
-        Workflow.resume(root, workflow.session_id)
-    assert [s["session_id"] for s in Workflow.sessions(root)] == [keep.session_id]
+        Workflow.resume(backend.location, workflow.session_id)
+    listed = Workflow.sessions(backend.location)
+    assert [s["session_id"] for s in listed] == [keep.session_id]
 
 
-def test_a_deleted_workflow_saves_nothing_again(root: Path) -> None:
-    workflow = Workflow.new(root)
+def test_a_deleted_workflow_saves_nothing_again(backend: Backend) -> None:
+    workflow = Workflow.new(backend.location)
     workflow.load_file(sample_path())
     workflow.delete()
 
@@ -41,16 +42,17 @@ def test_a_deleted_workflow_saves_nothing_again(root: Path) -> None:
     ):
         with pytest.raises(InputError, match="deleted"):
             action()
-    assert list((root / "sessions").iterdir()) == []
+    assert backend.leftovers(workflow.session_id) == []
+    assert Workflow.sessions(backend.location) == []
     workflow.delete()  # twice is fine
 
 
-def test_sessions_lists_own_sessions_with_their_times(root: Path) -> None:
-    first = Workflow.new(root)
-    second = Workflow.new(root)
+def test_sessions_lists_own_sessions_with_their_times(backend: Backend) -> None:
+    first = Workflow.new(backend.location)
+    second = Workflow.new(backend.location)
     second.load_file(sample_path())
 
-    listed = Workflow.sessions(root)
+    listed = Workflow.sessions(backend.location)
 
     assert [s["session_id"] for s in listed] == [second.session_id, first.session_id]
     assert listed[0]["stage"] == second.stage

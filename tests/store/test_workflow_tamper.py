@@ -4,7 +4,8 @@ A session is saved at the test-method stage from the bundled sample; then one
 file of it is changed the way an attacker with write access to the store folder
 (but not the secret) could change it, and resuming must refuse it with
 `IntegrityError`. The crafted pickle writes a marker file when unpickled: the
-control case shows that it really does, the test that it never did.
+control case shows that it really does, the test that it never did. Both
+backends: a store folder, and the keys of a Redis server.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import pickle
 from pathlib import Path
 
 import pytest
-from _store_helpers import data_path, manifest_path
+from _backends import Backend
 
 from tpr_widgets.errors import IntegrityError
 from tpr_widgets.samples import sample_path
@@ -33,8 +34,8 @@ class Evil:
         return (pathlib.Path.touch, (self.marker,))
 
 
-def _saved(root: Path) -> Workflow:
-    workflow = Workflow.new(root)
+def _saved(backend: Backend) -> Workflow:
+    workflow = Workflow.new(backend.location)
     workflow.load_file(sample_path())
     workflow.select("Kwara")
     workflow.select("primary")
@@ -43,14 +44,22 @@ def _saved(root: Path) -> Workflow:
     return workflow
 
 
-def _table_file(root: Path, workflow: Workflow) -> Path:
-    manifest = json.loads(manifest_path(root, workflow.session_id).read_text())
-    return data_path(root, workflow.session_id, manifest["data"]["table"])
+def _table_ref(backend: Backend, workflow: Workflow) -> str:
+    raw = backend.get_manifest(workflow.session_id)
+    assert raw is not None
+    ref: str = json.loads(raw)["data"]["table"]
+    return ref
 
 
-def test_untouched_session_resumes(root: Path) -> None:
-    saved = _saved(root)
-    resumed = Workflow.resume(root, saved.session_id)
+def _table(backend: Backend, workflow: Workflow) -> bytes:
+    raw = backend.get_data(workflow.session_id, _table_ref(backend, workflow))
+    assert raw is not None
+    return raw
+
+
+def test_untouched_session_resumes(backend: Backend) -> None:
+    saved = _saved(backend)
+    resumed = Workflow.resume(backend.location, saved.session_id)
     assert resumed.stage == "test_method"
     assert resumed.selections == {
         "state": "Kwara",
@@ -68,59 +77,60 @@ def test_untouched_session_resumes(root: Path) -> None:
     ],
     ids=["choice", "stage", "revision"],
 )
-def test_tampered_manifest_is_refused(root: Path, change: object) -> None:
-    saved = _saved(root)
-    path = manifest_path(root, saved.session_id)
-    doc = json.loads(path.read_text())
+def test_tampered_manifest_is_refused(backend: Backend, change: object) -> None:
+    saved = _saved(backend)
+    raw = backend.get_manifest(saved.session_id)
+    assert raw is not None
+    doc = json.loads(raw)
     change(doc)  # type: ignore[operator]
-    path.write_text(json.dumps(doc))
+    backend.put_manifest(saved.session_id, json.dumps(doc).encode("utf-8"))
 
     with pytest.raises(IntegrityError, match="failed verification"):
-        Workflow.resume(root, saved.session_id)
+        Workflow.resume(backend.location, saved.session_id)
 
 
-def test_tampered_table_is_refused_at_resume(root: Path) -> None:
-    saved = _saved(root)
-    path = _table_file(root, saved)
-    raw = bytearray(path.read_bytes())
+def test_tampered_table_is_refused_at_resume(backend: Backend) -> None:
+    saved = _saved(backend)
+    raw = bytearray(_table(backend, saved))
     raw[len(raw) // 2] ^= 0x01  # one bit inside the pickled table
-    path.write_bytes(bytes(raw))
+    backend.put_data(saved.session_id, _table_ref(backend, saved), bytes(raw))
 
     with pytest.raises(IntegrityError, match="bad signature"):
-        Workflow.resume(root, saved.session_id)
+        Workflow.resume(backend.location, saved.session_id)
 
 
-def test_table_from_another_session_is_refused(root: Path) -> None:
-    mine, theirs = _saved(root), _saved(root)
-    # Same upload, same table, same ref: the files differ only in whose they are.
-    own, other = _table_file(root, mine), _table_file(root, theirs)
-    assert own.name == other.name
-    assert own.read_bytes() != other.read_bytes()
-    own.write_bytes(other.read_bytes())
+def test_table_from_another_session_is_refused(backend: Backend) -> None:
+    mine, theirs = _saved(backend), _saved(backend)
+    # Same upload, same table, same ref: the blobs differ only in whose they are.
+    ref = _table_ref(backend, mine)
+    assert _table_ref(backend, theirs) == ref
+    assert _table(backend, mine) != _table(backend, theirs)
+    backend.put_data(mine.session_id, ref, _table(backend, theirs))
 
     with pytest.raises(IntegrityError, match="bad signature"):
-        Workflow.resume(root, mine.session_id)
-    assert Workflow.resume(root, theirs.session_id).stage == "test_method"
+        Workflow.resume(backend.location, mine.session_id)
+    assert Workflow.resume(backend.location, theirs.session_id).stage == "test_method"
 
 
 @pytest.mark.parametrize("mac", ["zero", "copied"])
 def test_crafted_pickle_is_refused_and_never_runs(
-    root: Path, tmp_path: Path, mac: str
+    backend: Backend, tmp_path: Path, mac: str
 ) -> None:
     control = tmp_path / "control"
     pickle.loads(pickle.dumps(Evil(control)))
     assert control.exists(), "the payload must really run code when unpickled"
 
-    saved = _saved(root)
-    path = _table_file(root, saved)
-    genuine = path.read_bytes()
+    saved = _saved(backend)
+    genuine = _table(backend, saved)
     header = len(MAGIC) + 32
     marker = tmp_path / "marker"
     payload = pickle.dumps(Evil(marker), protocol=5)
     # A made-up MAC, or the genuine file's own MAC put in front of the payload.
     signature = b"\x00" * 32 if mac == "zero" else genuine[len(MAGIC) : header]
-    path.write_bytes(MAGIC + signature + payload)
+    backend.put_data(
+        saved.session_id, _table_ref(backend, saved), MAGIC + signature + payload
+    )
 
     with pytest.raises(IntegrityError):
-        Workflow.resume(root, saved.session_id)
+        Workflow.resume(backend.location, saved.session_id)
     assert not marker.exists(), "code from the crafted file ran"

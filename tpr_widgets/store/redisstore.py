@@ -23,12 +23,14 @@ Guarantees, the same as the `FileStore`'s:
   whose data is missing, and a dropped connection or a killed writer leaves the
   previous checkpoint or the next one, never a mix.
 - Writers also hold a lock (``SET NX PX``) with its own expiry, so a writer that
-  dies never leaves the session locked for longer than `LOCK_SECONDS`.
+  dies never leaves the session locked for longer than `LOCK_SECONDS` (or the
+  store's `lock_seconds`).
 - Nothing read back is unpickled before its signature is verified.
 - Expiry: every key of a committed session carries the retention period as its
   Redis TTL (`TPR_WIDGETS_RETENTION_DAYS`, default 30), refreshed by every load
   and commit, so abandoned sessions disappear from Redis on their own.
-  `remove_expired` removes older ones at once. Data written but not committed
+  `remove_expired` removes older ones at once, by the touched key (or, if that
+  key was lost, by the time of the last commit). Data written but not committed
   lives `CLEANUP_GRACE_SECONDS`; data that the new checkpoint no longer names is
   kept that long too, for a reader that loaded the previous checkpoint.
 - Reads (which change nothing) are retried on a dropped connection; writes are
@@ -38,6 +40,7 @@ Guarantees, the same as the `FileStore`'s:
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 import re
 import secrets
@@ -88,7 +91,9 @@ _POLL_SECONDS = 0.005
 _LIST_BATCH = 200
 
 _PREFIX = re.compile(r"[A-Za-z0-9_.-]{1,64}", re.ASCII)
-_MANIFEST_KEY = re.compile(r".*:\{([0-9a-f]{32})\}:manifest", re.ASCII | re.DOTALL)
+_MANIFEST_KEY = re.compile(
+    r"([A-Za-z0-9_.-]{1,64}):\{([0-9a-f]{32})\}:manifest", re.ASCII
+)
 
 # KEYS: manifest, touched, refs, then `n` data keys the new manifest names, then
 # the data keys only the previous manifest named. ARGV: expected revision, the
@@ -123,13 +128,27 @@ end
 return {'ok', expected + 1}
 """
 
-# KEYS: a data key. ARGV: its expected length, the grace ms. 1 if the data is
-# there (and now lives at least the grace period), else 0.
+# KEYS: a data key. ARGV: the expected length and SHA-1 hex of its value, the
+# grace ms. 1 if exactly that value is there (and now lives at least the grace
+# period), else 0: damaged or differently signed data is written again.
 _KEEP_DATA = """
 if redis.call('STRLEN', KEYS[1]) ~= tonumber(ARGV[1]) then return 0 end
+if redis.sha1hex(redis.call('GET', KEYS[1])) ~= ARGV[2] then return 0 end
 local left = redis.call('PTTL', KEYS[1])
-if left >= 0 and left < tonumber(ARGV[2]) then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+if left >= 0 and left < tonumber(ARGV[3]) then
+  redis.call('PEXPIRE', KEYS[1], ARGV[3])
+end
+return 1
+"""
+
+# KEYS: manifest, touched, refs, then the data keys the manifest names. ARGV:
+# TTL ms, the time now. Restarts the retention period of a session that still
+# exists (and records the touch even if the touched key was lost).
+_REFRESH = """
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+redis.call('SET', KEYS[2], ARGV[2], 'PX', ARGV[1])
+for i = 1, #KEYS do
+  if i ~= 2 then redis.call('PEXPIRE', KEYS[i], ARGV[1]) end
 end
 return 1
 """
@@ -180,7 +199,13 @@ def split_location(url: str) -> tuple[str, str, str]:
             "letters, digits, '_', '.' or '-' (for example ?prefix=tpr_widgets)."
         )
     host = parts.hostname or "localhost"
-    port = f":{parts.port}" if parts.port else ""
+    try:
+        port = f":{parts.port}" if parts.port else ""
+    except ValueError:
+        raise StoreError(
+            f"The Redis store location {parts.scheme}://{host}/... has a port "
+            "that is not a number from 1 to 65535. Give it as redis://host:port/db."
+        ) from None
     path = parts.path or "/0"
     shown = f"{parts.scheme}://{host}{port}{path}"
     connect = urlunsplit(
@@ -206,7 +231,9 @@ class RedisStore:
 
     `url` is ``redis://host:port/db`` (see the module text). Objects returned by
     `read_data` may come from a small in-process cache (`cache_size` entries,
-    0 disables it) and must be treated as read-only.
+    0 disables it) and must be treated as read-only. A writer waits up to
+    `lock_timeout` seconds for the session's lock; a lock whose holder died
+    expires after `lock_seconds`.
     """
 
     def __init__(
@@ -217,12 +244,14 @@ class RedisStore:
         cache_size: int = 4,
         socket_timeout: float = 10.0,
         connect_timeout: float = 5.0,
+        lock_seconds: float = LOCK_SECONDS,
     ) -> None:
         connect, self.prefix, self.location = split_location(url)
         self._keys = _shared_keyring()
         self._ttl_ms = int(retention_seconds() * 1000)
         self._grace_ms = int(CLEANUP_GRACE_SECONDS * 1000)
         self._lock_timeout = lock_timeout
+        self._lock_ms = max(1, int(lock_seconds * 1000))
         self._cache = LRUCache(cache_size)
         try:
             self._redis = redis.Redis.from_url(
@@ -241,6 +270,7 @@ class RedisStore:
             ) from None
         self._commit_script = self._redis.register_script(_COMMIT)
         self._keep_script = self._redis.register_script(_KEEP_DATA)
+        self._refresh_script = self._redis.register_script(_REFRESH)
         self._unlock_script = self._redis.register_script(_UNLOCK)
 
     def __repr__(self) -> str:
@@ -303,9 +333,8 @@ class RedisStore:
         key = self._key(session_id, "lock")
         token = secrets.token_hex(16)
         deadline = time.monotonic() + timeout
-        px = int(LOCK_SECONDS * 1000)
         try:
-            while not self._redis.set(key, token, nx=True, px=px):
+            while not self._redis.set(key, token, nx=True, px=self._lock_ms):
                 if time.monotonic() >= deadline:
                     raise StoreError(
                         f"The session {short_id(session_id)} is busy: another window "
@@ -352,21 +381,13 @@ class RedisStore:
 
     def _refresh(self, session_id: str, checkpoint: Checkpoint) -> None:
         """Restart the retention period of a session and the data it names."""
-        keys = [self._key(session_id, "manifest"), self._key(session_id, "refs")]
+        keys = self._session_keys(session_id)
         keys += [
-            self._data_key(session_id, ref) for ref in set(checkpoint.data.values())
+            self._data_key(session_id, ref)
+            for ref in sorted(set(checkpoint.data.values()))
         ]
         try:
-            with self._redis.pipeline(transaction=False) as pipe:
-                pipe.set(
-                    self._key(session_id, "touched"),
-                    repr(time.time()),
-                    xx=True,
-                    px=self._ttl_ms,
-                )
-                for key in keys:
-                    pipe.pexpire(key, self._ttl_ms)
-                pipe.execute()
+            self._refresh_script(keys=keys, args=[self._ttl_ms, repr(time.time())])
         except redis.RedisError as error:  # a read-only replica still resumes
             log.debug("could not touch session %s: %s", short_id(session_id), error)
 
@@ -499,8 +520,11 @@ class RedisStore:
         ref, header, pickled = datafile.encode(self._keys, session_id, obj)
         key = self._data_key(session_id, ref)
         size = len(header) + len(pickled)
+        digest = hashlib.sha1(header, usedforsecurity=False)
+        digest.update(pickled)
+        keep: list[int | str] = [size, digest.hexdigest(), self._grace_ms]
         try:
-            if self._keep_script(keys=[key], args=[size, self._grace_ms]) == 1:
+            if self._keep_script(keys=[key], args=keep) == 1:
                 return ref
             with self._redis.pipeline(transaction=True) as pipe:
                 pipe.set(key, header + pickled, px=self._grace_ms)
@@ -543,8 +567,8 @@ class RedisStore:
             for key in self._redis.scan_iter(match=pattern, count=1000):
                 name = key.decode("ascii", "replace") if isinstance(key, bytes) else key
                 match = _MANIFEST_KEY.fullmatch(name)
-                if match and name.startswith(f"{self.prefix}:{{"):
-                    found.add(match.group(1))
+                if match and match.group(1) == self.prefix:
+                    found.add(match.group(2))
             return sorted(found)
 
         return self._read(None, "listed", scan)
@@ -603,12 +627,21 @@ class RedisStore:
         log.info("deleted session %s", short_id(session_id))
 
     def _last_touched(self, session_id: str) -> float | None:
+        """When the session was last loaded or saved (None: not known).
+
+        Falls back to the time of its last commit when the touched key is
+        missing or damaged (a server that evicts keys may have dropped it).
+        """
         key = self._key(session_id, "touched")
         raw = self._get(session_id, "checked", key)
-        try:
-            return float(raw) if raw is not None else None
-        except ValueError:
-            return None
+        with contextlib.suppress(ValueError):
+            if raw is not None:
+                return float(raw)
+        with contextlib.suppress(TPRWidgetsError, ValueError):
+            checkpoint = self._read_current(session_id)
+            if checkpoint is not None:
+                return datetime.fromisoformat(checkpoint.updated).timestamp()
+        return None
 
     def remove_expired(
         self, max_age_days: float | None = None, *, now: float | None = None

@@ -1,4 +1,7 @@
-"""Cleanup after a commit: keep what is referenced or fresh, drop old leftovers."""
+"""File store only: cleanup after a commit keeps what is referenced or fresh (by
+file time) and drops old leftovers. The Redis store does this with TTLs (see
+`test_redis_store`).
+"""
 
 from __future__ import annotations
 

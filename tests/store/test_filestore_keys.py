@@ -1,4 +1,7 @@
-"""The signing secret: env keys and rotation, the key file, racing creators."""
+"""File store only: the signing secret from env keys and rotation, the key file,
+racing creators. (The Redis store takes TPR_WIDGETS_SECRET only; see
+`test_redis_store`.)
+"""
 
 from __future__ import annotations
 
