@@ -21,7 +21,12 @@ import redis
 from _backends import SECRET, RedisBackend
 
 from tests.redis_server import RedisServer, find_server, free_port
-from tpr_widgets.errors import ConflictError, InputError, StoreError
+from tpr_widgets.errors import (
+    ConflictError,
+    InputError,
+    StoreError,
+    StoreUnavailableError,
+)
 from tpr_widgets.store import RedisStore, new_session_id, open_store
 from tpr_widgets.store import redisstore as redisstore_module
 
@@ -338,10 +343,36 @@ def test_a_wrong_password_is_a_store_error_without_it(
         wrong.load(sid)
     right.commit(sid, 0, {"n": 1}, {})
 
-    assert f"(Redis at {own_server.url}) is unreachable" in str(error.value)
+    assert (
+        f"(Redis at {own_server.url}) refused the password or user name this app "
+        "was given (AuthenticationError)" in str(error.value)
+    )
     for text in (str(error.value), repr(wrong), repr(right), caplog.text):
         assert "hunter2" not in text and "right-pass" not in text
     assert right.load(sid).state == {"n": 1}
+
+
+def test_a_full_server_says_it_is_full_and_keeps_the_session(
+    own_server: RedisServer, monkeypatch: pytest.MonkeyPatch, sid: str
+) -> None:
+    monkeypatch.setenv("TPR_WIDGETS_SECRET", SECRET)
+    url = own_server.url.replace("redis://", "redis://:right-pass-0123@")
+    admin = redis.Redis.from_url(url)
+    store = open_store(url)
+    ref = store.write_data(sid, b"small table")
+    store.commit(sid, 0, {"stage": "state"}, {"table": ref})
+    used = int(admin.info("memory")["used_memory"])
+    admin.config_set("maxmemory-policy", "noeviction")
+    admin.config_set("maxmemory", str(used + 512 * 1024))
+
+    with pytest.raises(StoreUnavailableError) as error:
+        store.write_data(sid, b"x" * (2 * 1024 * 1024))
+
+    assert "is full (it reached its memory limit)" in str(error.value)
+    assert "Nothing was half-written" in str(error.value)
+    again = open_store(url).load(sid)
+    assert again.revision == 1 and again.state == {"stage": "state"}
+    assert open_store(url).read_data(sid, ref) == b"small table"
 
 
 # -- ids, locks, the commit script, reads and lost answers ---------------------

@@ -3,7 +3,7 @@
 The workflow is the only caller. It keeps one session's state as a small JSON
 manifest (`Checkpoint.state`) plus big data objects written with `write_data` and
 named in `Checkpoint.data` by their content hash. Every store (the `FileStore`
-today, a Redis-backed one later) implements exactly this protocol, so the engine
+and the `RedisStore`) implements exactly this protocol, so the engine
 never knows which one it is using.
 
 Contract shared by all stores:

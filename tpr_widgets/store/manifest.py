@@ -55,7 +55,7 @@ def _refuse(session_id: str, reason: str) -> IntegrityError:
         f"The saved session {short_id(session_id)} failed verification ({reason}) "
         "and was not loaded. It may have been damaged, changed by hand, or written "
         "with another secret key. Start a new session, or ask the administrator "
-        "to restore the store folder and its key."
+        "to restore the store (its folder or Redis data) and its key."
     )
 
 

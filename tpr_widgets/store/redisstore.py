@@ -46,7 +46,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Iterator, Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -56,7 +56,6 @@ from redis.retry import Retry
 
 from tpr_widgets.errors import (
     ConflictError,
-    InputError,
     IntegrityError,
     StoreError,
     StoreUnavailableError,
@@ -74,6 +73,9 @@ from tpr_widgets.store.rules import (
     check_revision,
     copy_plain,
     missing_session,
+    next_checkpoint,
+    unknown_session,
+    unwritten_ref,
 )
 from tpr_widgets.store.signing import SECRET_ENV, Keyring, keyring_from_env
 
@@ -175,8 +177,18 @@ def _as_bytes(raw: object) -> bytes | None:
     raise StoreError(f"The session store answered with a {type(raw).__name__}.")
 
 
-def _now_iso() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds")
+def _why(error: Exception) -> str:
+    """What a Redis error says about the server, in words for the message."""
+    if isinstance(error, redis.AuthenticationError):
+        return "refused the password or user name this app was given"
+    text = str(error)
+    if text.startswith("OOM") or "maxmemory" in text:
+        return "is full (it reached its memory limit)"
+    if text.startswith("READONLY"):
+        return "is a read-only replica"
+    if isinstance(error, redis.ConnectionError | redis.TimeoutError):
+        return "is unreachable or not answering"
+    return "refused the request"
 
 
 def split_location(url: str) -> tuple[str, str, str]:
@@ -305,9 +317,8 @@ class RedisStore:
         )
         return StoreUnavailableError(
             f"{what} could not be {action}: the session store (Redis at "
-            f"{self.location}) is unreachable or not answering "
-            f"({type(error).__name__}). Try again in a moment, or tell the "
-            "administrator. Nothing was half-written."
+            f"{self.location}) {_why(error)} ({type(error).__name__}). Try again "
+            "in a moment, or tell the administrator. Nothing was half-written."
         )
 
     def _read(self, session_id: str | None, action: str, call: Callable[[], T]) -> T:
@@ -365,11 +376,7 @@ class RedisStore:
         start = time.perf_counter()
         checkpoint = self._read_current(session_id)
         if checkpoint is None:
-            raise InputError(
-                f"There is no saved session with this id ({short_id(session_id)}) "
-                "in this store. It may have expired or been deleted; start a new "
-                "session."
-            )
+            raise unknown_session(session_id)
         self._refresh(session_id, checkpoint)
         log.info(
             "loaded session %s revision %d in %.1f ms",
@@ -414,14 +421,8 @@ class RedisStore:
         with self._locked(session_id, self._lock_timeout):
             current = self._read_current(session_id)
             check_revision(session_id, expected_revision, current)
-            now = _now_iso()
-            checkpoint = Checkpoint(
-                session_id=session_id,
-                revision=expected_revision + 1,
-                state=state_copy,
-                data=data_copy,
-                updated=now,
-                created=current.created if current and current.created else now,
+            checkpoint = next_checkpoint(
+                session_id, expected_revision, state_copy, data_copy, current
             )
             manifest = encode_manifest(self._keys, checkpoint)
             names = sorted(set(data_copy.values()))
@@ -472,12 +473,7 @@ class RedisStore:
         if status == "noref":
             ref = names[int(value) - 1]
             name = next(name for name, each in data.items() if each == ref)
-            raise StoreError(
-                f"The data {name!r} ({short_id(ref)}) was not written for session "
-                f"{short_id(session_id)}, or was cleaned up. Call write_data for "
-                "this session first, then commit its ref within "
-                f"{CLEANUP_GRACE_SECONDS / 60:g} minutes."
-            )
+            raise unwritten_ref(session_id, name, ref)
         if status == "missing":
             raise missing_session(session_id)
         if status == "damaged":

@@ -1,6 +1,6 @@
 """The rules a commit follows, apart from the file handling around them.
 
-`FileStore.commit` (and the Redis store later) uses these so every store checks
+`FileStore.commit` and `RedisStore.commit` use these so every store checks
 arguments, revisions and cleanup the same way:
 
 - `check_expected_revision` and `copy_plain` check the caller's arguments before
