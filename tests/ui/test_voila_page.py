@@ -51,7 +51,8 @@ def test_an_unreachable_redis_store_gives_one_notice_and_no_new_session(
         page = _page(monkeypatch, query)
 
         assert isinstance(page, widgets.HTML), type(page)
-        assert "cannot reach its session store" in page.value
+        assert "cannot use its session store" in page.value
+        assert "unreachable or not answering" in page.value
         assert "Traceback" not in page.value
 
 
@@ -67,3 +68,16 @@ def test_a_redis_session_resumes_on_the_page(
     assert isinstance(page, App)
     assert page.workflow.session_id == saved.session_id
     assert page.workflow.revision == saved.revision == 1
+
+
+def test_a_redis_store_without_the_secret_gives_the_setup_message(
+    monkeypatch: pytest.MonkeyPatch, redis_url: str
+) -> None:
+    monkeypatch.delenv("TPR_WIDGETS_SECRET", raising=False)
+    monkeypatch.setenv("TPR_WIDGETS_HOME", redis_url)
+
+    page = _page(monkeypatch, "")
+
+    assert isinstance(page, widgets.HTML)
+    assert "cannot use its session store" in page.value
+    assert "needs TPR_WIDGETS_SECRET" in page.value

@@ -4,8 +4,9 @@ A page opened without `?session=` starts a new session and shows the link that
 resumes it; a page opened with a valid id of a saved session resumes it; an
 unknown or malformed id gets a clear message and a new, server-generated
 session (a client can never choose its own id). When the session store cannot
-be reached, the page says so and asks to reload it in a moment; it does not
-start a new session, since the one in the link is still safe in the store.
+be used (unreachable, or set up wrongly), the page says so and asks to reload it
+in a moment; it does not start a new session, since the one in the link is
+still safe in the store.
 Nothing here lists sessions.
 """
 
@@ -54,8 +55,10 @@ def voila_app(root: str | os.PathLike[str] | None = None) -> App | widgets.HTML:
                 )
         if workflow is None:
             workflow = Workflow.new(root)
-    except StoreUnavailableError as error:
-        log.warning("the session store is unavailable: %s", error)
+    except TPRWidgetsError as error:
+        # Unreachable, or set up wrongly (no secret, a bad setting): the
+        # administrator's message, and no session is started or replaced.
+        log.warning("the session store cannot be used: %s", error)
         return unavailable(str(error))
     link = f"{page}?session={workflow.session_id}"
     return App(workflow=workflow, link=link, notice=notice)
@@ -66,8 +69,8 @@ def unavailable(reason: str) -> widgets.HTML:
     return widgets.HTML(
         render.STYLE
         + "<h2>Ward malaria test positivity rate (TPR)</h2>"
-        + '<p class="tpr-error">The app cannot reach its session store right '
-        "now, so no session can be opened or started. Your saved sessions are "
-        "not lost: reload this page in a minute (keep the session link).</p>"
+        + '<p class="tpr-error">The app cannot use its session store right now, '
+        "so no session can be opened or started. Saved sessions are not lost: "
+        "reload this page in a minute (keep the session link).</p>"
         + f'<p class="tpr-note">{render.esc(reason)}</p>'
     )
