@@ -48,6 +48,7 @@ def _national() -> Any:
 def _worker(reader: str, path: Path) -> dict[str, Any]:
     """Run one reader in this process and report its time and peak memory."""
     if reader == "product":
+        sys.path.insert(0, str(HERE.parent))  # this checkout, not an installed copy
         from tpr_widgets.ingest import ingest
 
         data = path.read_bytes()

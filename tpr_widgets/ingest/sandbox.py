@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 HEADER_SCAN_ROWS: Final = 30
 _MB: Final = 1024 * 1024
+_PRODUCT_ROOT: Final = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,11 @@ def read_in_child(
         if key in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "PYTHONPATH")
     }
     env["PYTHONNOUSERSITE"] = "1"
+    # The child imports this very copy of the product, even where another
+    # copy is installed (a checkout run beside an installed release).
+    env["PYTHONPATH"] = os.pathsep.join(
+        part for part in (str(_PRODUCT_ROOT), env.get("PYTHONPATH")) if part
+    )
     try:
         done = subprocess.run(
             [sys.executable, "-m", "tpr_widgets.ingest.sandbox", str(spec_path)],
