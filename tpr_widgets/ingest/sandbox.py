@@ -332,7 +332,9 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
     # its column's guess is a cell error, and then the sheet is read again
     # with types taken from every row, so nothing is read as empty.
     lazy = reader.load_sheet(name, header_row=row)
-    columns = lazy.available_columns()
+    # All columns are selected, and `selected_columns` is what the load found;
+    # `available_columns()` would infer every column's type again.
+    columns = lazy.selected_columns
     if heads is not None:
         first = int(columns[0].absolute_index) if columns else 0
         header = [
@@ -389,4 +391,9 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    status = main(sys.argv[1:])
+    sys.stdout.flush()
+    # Leave without freeing the parsed sheet object by object: the answer and
+    # the Arrow file are written and closed, and the system takes the memory
+    # back at once.
+    os._exit(status)
