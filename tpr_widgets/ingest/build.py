@@ -173,22 +173,25 @@ def _text(raw: RawSheet, roles: RoleMap, role: str) -> pd.Series | None:
 def _joint(
     columns: list[pd.Series | None], index: pd.Index
 ) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
-    """Each row's distinct combination of several columns, and the combinations."""
+    """Each row's distinct combination of several columns, and the combinations.
+
+    The combinations come sorted by the columns' codes, first column first.
+    """
     parts = [
         _codes(c) if c is not None else (np.full(len(index), -1), []) for c in columns
     ]
-    key = np.zeros(len(index), dtype=np.int64)
+    inverse = np.zeros(len(index), dtype=np.int64)
     for codes, uniques in parts:
-        key = key * (len(uniques) + 1) + (codes.astype(np.int64) + 1)
-    distinct, inverse = np.unique(key, return_inverse=True)
-    combos = []
-    for value in distinct.tolist():
-        combo = []
-        for _, uniques in reversed(parts):
-            value, at = divmod(value, len(uniques) + 1)
-            combo.append(uniques[at - 1] if at else None)
-        combos.append(tuple(reversed(combo)))
-    return inverse.ravel(), combos
+        # Ranked again after each column, so the key stays below the row count.
+        key = inverse * (len(uniques) + 1) + (codes.astype(np.int64) + 1)
+        inverse, _ = pd.factorize(key, sort=True)
+    first = np.empty(int(inverse.max(initial=-1)) + 1, dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(inverse) - 1, -1, -1)
+    values = [
+        [uniques[at] if at >= 0 else None for at in codes[first].tolist()]
+        for codes, uniques in parts
+    ]
+    return inverse, list(zip(*values, strict=True))
 
 
 def _clean_names(
