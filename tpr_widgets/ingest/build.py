@@ -198,11 +198,18 @@ def _clean_names(
     state: pd.Series, lga: pd.Series | None, ward: pd.Series
 ) -> pd.DataFrame:
     inverse, combos = _joint([state, lga, ward], state.index)
+    # Each state, and each LGA of a state, is cleaned once, not once per ward.
+    states: dict[Any, tuple[str | None, str | None]] = {}
+    lgas: dict[tuple[Any, Any], str | None] = {}
     cleaned = []
     for s, lg, w in combos:
-        name = canonical_state(s)
-        code = STATE_CODES.get(name) if name else None
-        lga_clean = clean_lga(lg, code) if isinstance(lg, str) else None
+        if s not in states:
+            found = canonical_state(s)
+            states[s] = (found, STATE_CODES.get(found) if found else None)
+        name, code = states[s]
+        if (s, lg) not in lgas:
+            lgas[s, lg] = clean_lga(lg, code) if isinstance(lg, str) else None
+        lga_clean = lgas[s, lg]
         ward_clean = None if is_missing(w) else clean_ward(w, code, lga_clean)
         if is_missing(ward_clean):
             ward_clean = None
