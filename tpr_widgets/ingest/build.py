@@ -129,7 +129,8 @@ def _check_range(raw: RawSheet, position: int, values: pd.Series) -> None:
 def _codes(series: pd.Series) -> tuple[np.ndarray, list[Any]]:
     """Integer codes (-1 for empty) and the distinct values of a column."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        return series.cat.codes.to_numpy(), list(series.cat.categories)
+        # `tolist()` converts in one pass; iterating text categories does not.
+        return series.cat.codes.to_numpy(), series.cat.categories.tolist()
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     return codes, list(uniques)
 
