@@ -111,13 +111,16 @@ def _numbers(raw: RawSheet, position: int) -> pd.Series:
 def _check_range(raw: RawSheet, position: int, values: pd.Series) -> None:
     """Refuse negative, implausibly large and fractional counts in data rows."""
     column = raw.first_column + position
-    for bad, what in (
-        (values < 0, "a negative value"),
-        (values > MAX_COUNT, f"a value above {MAX_COUNT:,}"),  # inf too
-        ((values % 1).gt(0), "a fractional value"),
-    ):
+    numbers = values.to_numpy()
+    with np.errstate(invalid="ignore"):  # inf % 1 is NaN, not fractional
+        checks = (
+            (numbers < 0, "a negative value"),
+            (numbers > MAX_COUNT, f"a value above {MAX_COUNT:,}"),  # inf too
+            (np.mod(numbers, 1) > 0, "a fractional value"),
+        )
+    for bad, what in checks:
         if bad.any():
-            first = int(bad[bad].index[0])
+            first = int(values.index[int(np.argmax(bad))])
             raise InputError(
                 f"The count column {raw.headers[position]!r} has {what} "
                 f"({values[first]:g} in cell "
@@ -380,9 +383,10 @@ def build_table(raw: RawSheet, roles: RoleMap, *, state: str | None) -> Built:
     table["ownership"] = ownership[keep] if ownership is not None else None
     table["period"] = _periods(raw, roles, keep)
 
+    kept = keep.to_numpy()
     for role in COUNT_ROLES + EXTRA_ROLES + FEVER_ROLES:
         if role in counts:
-            table[role] = counts[role][keep].to_numpy()
+            table[role] = counts[role].to_numpy()[kept]
         elif role in COUNT_ROLES:
             table[role] = np.nan
     # The raw spellings, beside the clean names (after the documented columns).
@@ -423,7 +427,12 @@ def _periods(raw: RawSheet, roles: RoleMap, keep: pd.Series) -> pd.Series:
 
 def compact(table: pd.DataFrame) -> pd.DataFrame:
     for column in (*CATEGORY_COLUMNS, *RAW_COLUMNS):
-        table[column] = table[column].astype("category").cat.remove_unused_categories()
+        series = table[column].astype("category")
+        codes = series.cat.codes.to_numpy()
+        used = np.bincount(codes[codes >= 0], minlength=len(series.cat.categories))
+        if not used.all():
+            series = series.cat.remove_unused_categories()
+        table[column] = series
     periods = sorted(table["period"].dropna().unique())
     table["period"] = pd.Categorical(table["period"], categories=periods, ordered=True)
     return table
