@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import io
+import os
+import subprocess
 import zipfile
+from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
 
+import tpr_widgets
 from tests.reference import indicator
 from tpr_widgets.errors import InputError
-from tpr_widgets.ingest import ingest
+from tpr_widgets.ingest import ingest, sandbox
 
 GEO_A = ["State", "LGA", "Ward", "Health Faccility", "level", "ownership"]
 PERIOD_A = ["periodname", "periodcode"]
@@ -305,3 +309,49 @@ def test_a_huge_totals_row_is_dropped_not_refused() -> None:
     result = ingest(xlsx(rows), "x.xlsx")
     assert result.summary["totals_rows_dropped"] == 1
     assert result.table["rdt_tested_u5"].max() == 100.0
+
+
+def test_summary_counts_places_within_their_state_and_lga() -> None:
+    header = GEO_A + PERIOD_A + U5[:2]
+    asa, ungogo = "kw Asa Local Government Area", "kn Ungogo Local Government Area"
+    rows = [
+        header,
+        ["Kwara State", asa, "Afon Ward", "PHC A", None, None, "January 2024",
+         202401, 10, 1],
+        ["Kwara State", asa, "Afon Ward", "PHC A", None, None, "February 2024",
+         202402, 10, 1],
+        ["Kwara State", None, "Oja Ward", "PHC B", None, None, "January 2024",
+         202401, 10, 1],
+        ["Kwara State", asa, "Oja Ward", "PHC B", None, None, "January 2024",
+         202401, 10, 1],
+        ["Kano State", ungogo, "Afon Ward", "PHC A", None, None, "January 2024",
+         202401, 10, 1],
+    ]  # fmt: skip
+    summary = ingest(xlsx(rows), "x.xlsx").summary
+    # Kwara: one named LGA (Asa; the empty one is not counted as an LGA), the
+    # wards Asa/Afon, Asa/Oja and (no LGA)/Oja, one facility in each; Kano's
+    # Afon ward and PHC A are other places than Kwara's.
+    assert summary["states"] == {
+        "Kwara": {"lgas": 1, "wards": 3, "facilities": 3, "records": 4},
+        "Kano": {"lgas": 1, "wards": 1, "facilities": 1, "records": 1},
+    }
+    assert (summary["lgas"], summary["wards"], summary["facilities"]) == (3, 4, 4)
+    assert summary["records"] == 5
+
+
+def test_the_reader_child_imports_this_copy_of_the_product(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    started: list[dict[str, str]] = []
+    run = subprocess.run
+
+    def recording(*args: Any, **kwargs: Any) -> Any:
+        started.append(kwargs["env"])
+        return run(*args, **kwargs)
+
+    monkeypatch.setenv("PYTHONPATH", "/elsewhere")
+    monkeypatch.setattr(sandbox.subprocess, "run", recording)
+    result = ingest(xlsx(format_a_rows()), "a.xlsx")
+    assert result.summary["records"] == 4
+    here = str(Path(tpr_widgets.__file__).resolve().parents[1])
+    assert started[0]["PYTHONPATH"].split(os.pathsep) == [here, "/elsewhere"]

@@ -111,13 +111,16 @@ def _numbers(raw: RawSheet, position: int) -> pd.Series:
 def _check_range(raw: RawSheet, position: int, values: pd.Series) -> None:
     """Refuse negative, implausibly large and fractional counts in data rows."""
     column = raw.first_column + position
-    for bad, what in (
-        (values < 0, "a negative value"),
-        (values > MAX_COUNT, f"a value above {MAX_COUNT:,}"),  # inf too
-        ((values % 1).gt(0), "a fractional value"),
-    ):
+    numbers = values.to_numpy()
+    with np.errstate(invalid="ignore"):  # inf % 1 is NaN, not fractional
+        checks = (
+            (numbers < 0, "a negative value"),
+            (numbers > MAX_COUNT, f"a value above {MAX_COUNT:,}"),  # inf too
+            (np.mod(numbers, 1) > 0, "a fractional value"),
+        )
+    for bad, what in checks:
         if bad.any():
-            first = int(bad[bad].index[0])
+            first = int(values.index[int(np.argmax(bad))])
             raise InputError(
                 f"The count column {raw.headers[position]!r} has {what} "
                 f"({values[first]:g} in cell "
@@ -129,7 +132,8 @@ def _check_range(raw: RawSheet, position: int, values: pd.Series) -> None:
 def _codes(series: pd.Series) -> tuple[np.ndarray, list[Any]]:
     """Integer codes (-1 for empty) and the distinct values of a column."""
     if isinstance(series.dtype, pd.CategoricalDtype):
-        return series.cat.codes.to_numpy(), list(series.cat.categories)
+        # `tolist()` converts in one pass; iterating text categories does not.
+        return series.cat.codes.to_numpy(), series.cat.categories.tolist()
     codes, uniques = pd.factorize(series, use_na_sentinel=True)
     return codes, list(uniques)
 
@@ -173,33 +177,43 @@ def _text(raw: RawSheet, roles: RoleMap, role: str) -> pd.Series | None:
 def _joint(
     columns: list[pd.Series | None], index: pd.Index
 ) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
-    """Each row's distinct combination of several columns, and the combinations."""
+    """Each row's distinct combination of several columns, and the combinations.
+
+    The combinations come sorted by the columns' codes, first column first.
+    """
     parts = [
         _codes(c) if c is not None else (np.full(len(index), -1), []) for c in columns
     ]
-    key = np.zeros(len(index), dtype=np.int64)
+    inverse = np.zeros(len(index), dtype=np.int64)
     for codes, uniques in parts:
-        key = key * (len(uniques) + 1) + (codes.astype(np.int64) + 1)
-    distinct, inverse = np.unique(key, return_inverse=True)
-    combos = []
-    for value in distinct.tolist():
-        combo = []
-        for _, uniques in reversed(parts):
-            value, at = divmod(value, len(uniques) + 1)
-            combo.append(uniques[at - 1] if at else None)
-        combos.append(tuple(reversed(combo)))
-    return inverse.ravel(), combos
+        # Ranked again after each column, so the key stays below the row count.
+        key = inverse * (len(uniques) + 1) + (codes.astype(np.int64) + 1)
+        inverse, _ = pd.factorize(key, sort=True)
+    first = np.empty(int(inverse.max(initial=-1)) + 1, dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(inverse) - 1, -1, -1)
+    values = [
+        [uniques[at] if at >= 0 else None for at in codes[first].tolist()]
+        for codes, uniques in parts
+    ]
+    return inverse, list(zip(*values, strict=True))
 
 
 def _clean_names(
     state: pd.Series, lga: pd.Series | None, ward: pd.Series
 ) -> pd.DataFrame:
     inverse, combos = _joint([state, lga, ward], state.index)
+    # Each state, and each LGA of a state, is cleaned once, not once per ward.
+    states: dict[Any, tuple[str | None, str | None]] = {}
+    lgas: dict[tuple[Any, Any], str | None] = {}
     cleaned = []
     for s, lg, w in combos:
-        name = canonical_state(s)
-        code = STATE_CODES.get(name) if name else None
-        lga_clean = clean_lga(lg, code) if isinstance(lg, str) else None
+        if s not in states:
+            found = canonical_state(s)
+            states[s] = (found, STATE_CODES.get(found) if found else None)
+        name, code = states[s]
+        if (s, lg) not in lgas:
+            lgas[s, lg] = clean_lga(lg, code) if isinstance(lg, str) else None
+        lga_clean = lgas[s, lg]
         ward_clean = None if is_missing(w) else clean_ward(w, code, lga_clean)
         if is_missing(ward_clean):
             ward_clean = None
@@ -369,9 +383,10 @@ def build_table(raw: RawSheet, roles: RoleMap, *, state: str | None) -> Built:
     table["ownership"] = ownership[keep] if ownership is not None else None
     table["period"] = _periods(raw, roles, keep)
 
+    kept = keep.to_numpy()
     for role in COUNT_ROLES + EXTRA_ROLES + FEVER_ROLES:
         if role in counts:
-            table[role] = counts[role][keep].to_numpy()
+            table[role] = counts[role].to_numpy()[kept]
         elif role in COUNT_ROLES:
             table[role] = np.nan
     # The raw spellings, beside the clean names (after the documented columns).
@@ -412,7 +427,12 @@ def _periods(raw: RawSheet, roles: RoleMap, keep: pd.Series) -> pd.Series:
 
 def compact(table: pd.DataFrame) -> pd.DataFrame:
     for column in (*CATEGORY_COLUMNS, *RAW_COLUMNS):
-        table[column] = table[column].astype("category").cat.remove_unused_categories()
+        series = table[column].astype("category")
+        codes = series.cat.codes.to_numpy()
+        used = np.bincount(codes[codes >= 0], minlength=len(series.cat.categories))
+        if not used.all():
+            series = series.cat.remove_unused_categories()
+        table[column] = series
     periods = sorted(table["period"].dropna().unique())
     table["period"] = pd.Categorical(table["period"], categories=periods, ordered=True)
     return table

@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from tpr_widgets.errors import InputError
@@ -65,23 +66,51 @@ def completeness(table: pd.DataFrame) -> dict[str, dict[str, float]]:
     }
 
 
+def _places(table: pd.DataFrame, columns: list[str]) -> np.ndarray:
+    """Each row's distinct combination of `columns` (empty cells alike), as a rank."""
+    key = np.zeros(len(table), dtype=np.int64)
+    for column in columns:
+        codes = pd.Series(table[column], dtype="category").cat.codes.to_numpy()
+        width = int(codes.max(initial=-1)) + 2
+        key, _ = pd.factorize(key * width + (codes.astype(np.int64) + 1))
+    return key
+
+
+def _per_state(state: np.ndarray, key: np.ndarray, size: int) -> np.ndarray:
+    """How many distinct `key` values (-1: none) each state code has."""
+    counted = key >= 0
+    owner = np.full(int(key.max(initial=-1)) + 1, -1, dtype=np.int64)
+    owner[key[counted]] = state[counted]  # a key's rows all share one state
+    return np.bincount(owner[owner >= 0], minlength=size)
+
+
 def _summary(table: pd.DataFrame) -> dict[str, Any]:
-    facility_keys = ["state", "lga", "ward", "facility"]
-    states: dict[str, Any] = {}
-    for name, rows in table.groupby("state", observed=True, sort=True):
-        states[str(name)] = {
-            "lgas": int(rows["lga"].nunique()),
-            "wards": int(rows[["lga", "ward"]].drop_duplicates().shape[0]),
-            "facilities": int(rows[facility_keys].drop_duplicates().shape[0]),
-            "records": len(rows),
-        }
+    states_column = pd.Series(table["state"], dtype="category")
+    state = states_column.cat.codes.to_numpy().astype(np.int64)
+    size = len(states_column.cat.categories)
+    lga = _places(table, ["state", "lga"])
+    ward = _places(table, ["state", "lga", "ward"])
+    facility = _places(table, ["state", "lga", "ward", "facility"])
+    named_lga = lga.copy()
+    named_lga[table["lga"].isna().to_numpy()] = -1  # an empty LGA is not one
+    per_state = {
+        "lgas": _per_state(state, named_lga, size),
+        "wards": _per_state(state, ward, size),
+        "facilities": _per_state(state, facility, size),
+        "records": np.bincount(state[state >= 0], minlength=size),
+    }
+    states = {
+        str(name): {key: int(counts[at]) for key, counts in per_state.items()}
+        for at, name in enumerate(states_column.cat.categories)
+        if per_state["records"][at]
+    }
     periods = [str(p) for p in table["period"].cat.categories if p != "all"]
     return {
         "records": len(table),
         "states": states,
-        "lgas": int(table[["state", "lga"]].drop_duplicates().shape[0]),
-        "wards": int(table[["state", "lga", "ward"]].drop_duplicates().shape[0]),
-        "facilities": int(table[facility_keys].drop_duplicates().shape[0]),
+        "lgas": int(lga.max(initial=-1)) + 1,
+        "wards": int(ward.max(initial=-1)) + 1,
+        "facilities": int(facility.max(initial=-1)) + 1,
         "periods": {
             "first": periods[0] if periods else None,
             "last": periods[-1] if periods else None,

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 HEADER_SCAN_ROWS: Final = 30
 _MB: Final = 1024 * 1024
+_PRODUCT_ROOT: Final = Path(__file__).resolve().parents[2]
 
 
 @dataclass(frozen=True)
@@ -79,6 +80,11 @@ def read_in_child(
         if key in ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "PYTHONPATH")
     }
     env["PYTHONNOUSERSITE"] = "1"
+    # The child imports this very copy of the product, even where another
+    # copy is installed (a checkout run beside an installed release).
+    env["PYTHONPATH"] = os.pathsep.join(
+        part for part in (str(_PRODUCT_ROOT), env.get("PYTHONPATH")) if part
+    )
     try:
         done = subprocess.run(
             [sys.executable, "-m", "tpr_widgets.ingest.sandbox", str(spec_path)],
@@ -326,7 +332,9 @@ def _child(spec: dict[str, Any]) -> dict[str, Any]:
     # its column's guess is a cell error, and then the sheet is read again
     # with types taken from every row, so nothing is read as empty.
     lazy = reader.load_sheet(name, header_row=row)
-    columns = lazy.available_columns()
+    # All columns are selected, and `selected_columns` is what the load found;
+    # `available_columns()` would infer every column's type again.
+    columns = lazy.selected_columns
     if heads is not None:
         first = int(columns[0].absolute_index) if columns else 0
         header = [
@@ -383,4 +391,9 @@ def main(argv: list[str]) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))
+    status = main(sys.argv[1:])
+    sys.stdout.flush()
+    # Leave without freeing the parsed sheet object by object: the answer and
+    # the Arrow file are written and closed, and the system takes the memory
+    # back at once.
+    os._exit(status)
