@@ -154,13 +154,15 @@ def test_prefix_stripped_only_when_it_is_the_state_code() -> None:
 def test_state_spellings_are_canonicalised() -> None:
     header = ["State", "LGA", "Ward", "Health Facility", "periodname", *U5[:2]]
     rows = [header] + [
-        [state, "X", "Y", "F", "2024-01", 1, 1]
-        for state in [
-            "fc Federal Capital Territory",
-            "FCT",
-            "Nassarawa",
-            "AKWA-IBOM STATE",
-        ]
+        [state, "X", "Y", f"F{n}", "2024-01", 1, 1]
+        for n, state in enumerate(
+            [
+                "fc Federal Capital Territory",
+                "FCT",
+                "Nassarawa",
+                "AKWA-IBOM STATE",
+            ]
+        )
     ]
     states = list(ingest(xlsx(rows), "x.xlsx").table["state"])
     assert states == [

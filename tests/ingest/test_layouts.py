@@ -283,6 +283,64 @@ def test_files_that_disagree_on_one_row_are_refused() -> None:
         ingest_many([(one, "a.xlsx"), (two, "b.xlsx")])
 
 
+def test_a_row_repeated_within_one_file_counts_once(tmp_path: Path) -> None:
+    header = ["State", "LGA", "Ward", "Health Facility", "periodname", T_U5, P_U5]
+    rows = [
+        header,
+        ["Kwara", "Asa", "Afon", "HF1", "2024-01", 10, 2],
+        ["Kwara", "Asa", "Afon", "HF1", "2024-01", 10, 2],  # an exact copy
+        ["Kwara", "Asa", "Afon", "HF2", "2024-01", 30, 9],
+    ]
+    path = tmp_path / "copied_row.xlsx"
+    path.write_bytes(xlsx(rows))
+    wf = Workflow.new(tmp_path / "store")
+    wf.load_file(path)
+    summary = wf.summary
+    assert summary["records"] == 2 and summary["repeated_rows_dropped"] == 1
+    assert any(
+        "repeat an earlier row of the file exactly" in n for n in summary["notes"]
+    )
+    # Afon: (2 + 9) / (10 + 30) = 27.50 %, the copied row once.
+    assert run_u5_rdt(wf) == {"Afon": "27.50"}
+
+
+def test_one_facility_period_with_two_different_rows_is_added_with_a_note() -> None:
+    header = ["State", "LGA", "Ward", "Health Facility", "periodname", T_U5, P_U5]
+    rows = [
+        header,
+        ["Kwara", "Asa", "Afon", "PHC", "2024-01", 10, 2],
+        ["Kwara", "Asa", "Afon", "PHC", "2024-01", 6, 3],
+    ]
+    result = ingest(xlsx(rows), "x.xlsx")
+    assert result.summary["records"] == 2
+    assert result.summary["repeated_rows_dropped"] == 0
+    notes = [n for n in result.summary["notes"] if "different counts" in n]
+    assert len(notes) == 1 and notes[0].startswith("1 facility-periods")
+    assert "'PHC' in ward 'Afon', 2024-01" in notes[0]
+    # Both rows stay: 16 tested, 5 positive in the ward.
+    assert list(result.table["rdt_tested_u5"]) == [10.0, 6.0]
+    # The same two rows, split over two files, are a disagreement between files.
+    one, two = xlsx(rows[:2]), xlsx([header, rows[2]])
+    with pytest.raises(InputError, match="disagree"):
+        ingest_many([(one, "a.xlsx"), (two, "b.xlsx")])
+    # Within one file of several, they are that file's business, not a clash.
+    other = xlsx([header, ["Kwara", "Asa", "Oja", "B", "2024-01", 4, 1]])
+    merged = ingest_many([(xlsx(rows), "a.xlsx"), (other, "b.xlsx")])
+    assert merged.summary["records"] == 3
+
+
+def test_rows_of_a_file_without_facility_names_are_never_merged() -> None:
+    header = ["State", "LGA", "Ward", "periodname", T_U5, P_U5]
+    rows = [
+        header,
+        ["Kwara", "Asa", "Afon", "2024-01", 10, 2],
+        ["Kwara", "Asa", "Afon", "2024-01", 10, 2],  # two unnamed facilities
+    ]
+    result = ingest(xlsx(rows), "x.xlsx")
+    assert result.summary["records"] == 2
+    assert result.summary["repeated_rows_dropped"] == 0
+
+
 def test_no_state_and_no_lga_column_with_named_state(tmp_path: Path) -> None:
     header = ["Ward", "Facility", "period", T_U5, P_U5]
     rows = [header, ["Afon", "A", "2024-01", 10, 5], ["Oja", "B", "2024-01", 4, 1]]

@@ -123,6 +123,51 @@ def _summary(table: pd.DataFrame) -> dict[str, Any]:
     }
 
 
+_KEYS = ["state", "lga", "ward", "facility", "period"]
+_UNNAMED = "(unnamed facility)"
+
+
+def _repeats(table: pd.DataFrame) -> tuple[pd.DataFrame, int, list[str]]:
+    """Drop rows that repeat another row of the file exactly; note the rest.
+
+    A named facility has one row per period in an export, so a row equal to an
+    earlier one in place, facility, period and every count is a copy and is
+    counted once. Rows of one facility and period with different counts are
+    kept (two facilities may share a name) and added together, with a note.
+    Returns the table, the number of rows dropped and the notes.
+    """
+    named = (table["facility"] != _UNNAMED).to_numpy() & table[
+        "period"
+    ].notna().to_numpy()
+    key = _places(table, _KEYS)
+    key[~named] = -1 - np.arange(int((~named).sum()))  # never equal to another
+    if not pd.Series(key).duplicated().any():
+        return table, 0, []
+    counts = [c for c in table.columns if c not in _CATEGORIES]
+    values = table[counts].to_numpy(dtype=np.float64, na_value=np.nan)
+    exact = pd.DataFrame(values).assign(_key=key).duplicated().to_numpy()
+    notes = []
+    dropped = int(exact.sum())
+    if dropped:
+        table = compact(table[~exact].reset_index(drop=True))
+        key = key[~exact]
+        notes.append(
+            f"{dropped} rows repeat an earlier row of the file exactly (same "
+            "facility, period and counts); each was counted once."
+        )
+    twice = pd.Series(key).duplicated(keep=False).to_numpy()
+    if twice.any():
+        row = table[twice].iloc[0]
+        notes.append(
+            f"{int(pd.Series(key[twice]).nunique())} facility-periods have more "
+            "than one row with different counts (for example facility "
+            f"{row['facility']!r} in ward {row['ward']!r}, {row['period']}); their "
+            "counts were added together, as for two facilities of one name. If "
+            "they are one facility, correct the export."
+        )
+    return table, dropped, notes
+
+
 def ingest(
     data: bytes,
     filename: str,
@@ -154,6 +199,9 @@ def ingest(
     roles = assign_roles(raw.headers, raw.body, columns)
     built = build_table(raw, roles, state=state)
     detected = roles.headers(raw.headers)
+    table, repeated, repeat_notes = built.table, 0, list[str]()
+    if "facility" in detected:  # without facility names, rows cannot be told apart
+        table, repeated, repeat_notes = _repeats(table)
 
     summary = {
         "file": filename,
@@ -167,8 +215,9 @@ def ingest(
         "rows_without_ward": built.rows_without_ward,
         "totals_rows_dropped": built.totals_rows,
         "empty_rows_dropped": built.empty_rows,
-        **_summary(built.table),
-        "notes": roles.notes + built.notes,
+        "repeated_rows_dropped": repeated,
+        **_summary(table),
+        "notes": roles.notes + built.notes + repeat_notes,
     }
     log.info(
         "ingested %r: %d records, %d states in %.2f s",
@@ -177,7 +226,7 @@ def ingest(
         len(summary["states"]),
         time.perf_counter() - started,
     )
-    return Ingested(table=built.table, summary=summary, columns=detected)
+    return Ingested(table=table, summary=summary, columns=detected)
 
 
 def _layout_key(result: Ingested) -> tuple[str, ...]:
@@ -239,7 +288,8 @@ def ingest_many(
                 "files of one layout together."
             )
     table = _merge_tables([part.table for part in parts])
-    repeated = sum(len(part.table) for part in parts) - len(table)
+    across = sum(len(part.table) for part in parts) - len(table)
+    within = sum(part.summary["repeated_rows_dropped"] for part in parts)
     summary = dict(parts[0].summary)
     summary.update(
         {
@@ -261,7 +311,7 @@ def ingest_many(
             "empty_rows_dropped": sum(
                 part.summary["empty_rows_dropped"] for part in parts
             ),
-            "repeated_rows_dropped": repeated,
+            "repeated_rows_dropped": within + across,
             **_summary(table),
         }
     )
@@ -270,9 +320,9 @@ def ingest_many(
         for part in parts
         for note in part.summary["notes"]
     ]
-    if repeated:
+    if across:
         notes.append(
-            f"{repeated} rows appear in more than one file; each was counted once."
+            f"{across} rows appear in more than one file; each was counted once."
         )
     summary["notes"] = notes
     return Ingested(table=table, summary=summary, columns=parts[0].columns)
@@ -283,11 +333,15 @@ def _merge_tables(tables: list[pd.DataFrame]) -> pd.DataFrame:
         table.astype({c: object for c in table.columns if c in _CATEGORIES})
         for table in tables
     ]
-    merged = pd.concat(frames, ignore_index=True)
-    keys = ["state", "lga", "ward", "facility", "period"]
-    counts = [c for c in merged.columns if c not in _CATEGORIES]
-    merged = merged.drop_duplicates(subset=keys + counts)
-    clash = merged.duplicated(subset=keys, keep=False)
+    merged = pd.concat(frames, keys=range(len(frames)), names=["_file", None])
+    merged = merged.reset_index(level="_file")
+    counts = [c for c in merged.columns if c not in _CATEGORIES and c != "_file"]
+    merged = merged.drop_duplicates(subset=_KEYS + counts)
+    # Rows of one facility-period from two files must agree; within one file,
+    # `_repeats` already decided what they mean.
+    files = merged.groupby(_KEYS, dropna=False, observed=True)["_file"]
+    clash = (files.transform("nunique") > 1).to_numpy()
+    merged = merged.drop(columns="_file")
     if clash.any():
         row = merged[clash].iloc[0]
         raise InputError(
