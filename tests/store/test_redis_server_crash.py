@@ -31,10 +31,10 @@ ROUNDS = int(os.environ.get("TPR_STORE_SERVER_KILLS", "5"))
 
 _MESSAGE = re.compile(
     r"The session [0-9a-f]{6}… (could not be (saved|loaded): the session store "
-    r"\(Redis at (?P<a>\S+)\) is unreachable or not answering \(\w+\)\. Try again "
+    r"\(Redis\) is unreachable or not answering \(\w+\)\. Try again "
     r"in a moment, or tell the administrator\. Nothing was half-written\."
-    r"|may not have been saved: the connection to the session store \(Redis at "
-    r"(?P<b>\S+)\) was lost \(\w+\)\. Reload the session once the store answers "
+    r"|may not have been saved: the connection to the session store \(Redis\) "
+    r"was lost \(\w+\)\. Reload the session once the store answers "
     r"again; it is at its last complete checkpoint\.)"
 )
 
@@ -54,15 +54,14 @@ def own_server() -> Iterator[RedisServer]:
 
 def test_the_message_pattern_matches_what_the_store_says() -> None:
     """Control: the pattern accepts both real messages and nothing else."""
-    url = "redis://127.0.0.1:1/0"
     unreachable = (
-        "The session abcdef… could not be saved: the session store (Redis at "
-        f"{url}) is unreachable or not answering (ConnectionError). Try again in "
+        "The session abcdef… could not be saved: the session store (Redis) "
+        "is unreachable or not answering (ConnectionError). Try again in "
         "a moment, or tell the administrator. Nothing was half-written."
     )
     lost = (
         "The session abcdef… may not have been saved: the connection to the "
-        f"session store (Redis at {url}) was lost (ConnectionError). Reload the "
+        "session store (Redis) was lost (ConnectionError). Reload the "
         "session once the store answers again; it is at its last complete "
         "checkpoint."
     )
@@ -109,7 +108,7 @@ def test_stopping_the_server_mid_commit_leaves_a_session_that_resumes(
         assert report[0] == "store-error", report[1]
         match = _MESSAGE.fullmatch(report[1])
         assert match, report[1]
-        assert (match["a"] or match["b"]) == own_server.url
+        assert own_server.url not in report[1]  # the address goes to the log only
         said.add(report[1].split(": ", 1)[0][len("The session abcdef… ") :])
 
         checker = RedisStore(url, cache_size=0)

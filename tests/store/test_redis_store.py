@@ -240,6 +240,45 @@ def test_a_bad_prefix_is_a_store_error(
         open_store(f"redis://127.0.0.1:6379/0?prefix={prefix}")
 
 
+@pytest.mark.parametrize(
+    ("url", "problem"),
+    [
+        ("redis://127.0.0.1:6379/0?foo=bar", "has a parameter 'foo' it cannot use"),
+        ("redis://127.0.0.1:6379/0?db=3", "has a parameter 'db' it cannot use"),
+        (
+            "redis://127.0.0.1:6379/0?ssl_ca_certs=/etc/ca.pem",
+            "has a parameter 'ssl_ca_certs' it cannot use",
+        ),
+        ("redis://127.0.0.1:6379/0?prefix=a&prefix=b", "gives 'prefix' twice"),
+        ("redis:///0", "names no host"),
+        ("redis://127.0.0.1:6379/x", "has a database that is not a number"),
+        ("redis://127.0.0.1:abc/0", "has a port that is not 1 to 65535"),
+        ("redis://127.0.0.1:99999/0", "has a port that is not 1 to 65535"),
+    ],
+)
+def test_a_store_url_the_store_cannot_use_is_refused_at_once(
+    monkeypatch: pytest.MonkeyPatch, url: str, problem: str
+) -> None:
+    monkeypatch.setenv("TPR_WIDGETS_SECRET", SECRET)
+    with pytest.raises(StoreError) as error:
+        open_store(url)
+    assert problem in str(error.value)
+    assert "Give it as redis://[:password@]host:port/db" in str(error.value)
+
+
+def test_a_store_url_is_shown_without_password_and_with_its_database(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("TPR_WIDGETS_SECRET", SECRET)
+    store = open_store(
+        "rediss://app:hunter2@redis.internal:6380/3?prefix=p1&ssl_ca_certs=/ca.pem"
+    )
+    assert isinstance(store, RedisStore)
+    assert store.location == "rediss://redis.internal:6380/3"
+    assert store.prefix == "p1"
+    assert open_store("redis://127.0.0.1").location == "redis://127.0.0.1/0"
+
+
 def test_listing_reads_in_batches(
     rb: RedisBackend, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -344,7 +383,7 @@ def test_a_wrong_password_is_a_store_error_without_it(
     right.commit(sid, 0, {"n": 1}, {})
 
     assert (
-        f"(Redis at {own_server.url}) refused the password or user name this app "
+        "(Redis) refused the password or user name this app "
         "was given (AuthenticationError)" in str(error.value)
     )
     for text in (str(error.value), repr(wrong), repr(right), caplog.text):
@@ -463,7 +502,7 @@ def test_reads_are_retried_when_the_connection_drops(
     with pytest.raises(StoreError) as error:
         store.load(sid)  # three failures in a row
     assert str(error.value).startswith(
-        f"The session {sid[:6]}… could not be loaded: the session store (Redis at "
+        f"The session {sid[:6]}… could not be loaded: the session store (Redis) "
     )
     assert "(ConnectionError). Try again in a moment" in str(error.value)
 
@@ -523,7 +562,7 @@ def test_the_app_gets_one_clear_message_when_redis_is_unreachable(
         Workflow.sessions(url)
 
     unreachable = (
-        f"the session store (Redis at {url}) is unreachable or not answering "
+        "the session store (Redis) is unreachable or not answering "
         "(ConnectionError). Try again in a moment, or tell the administrator. "
         "Nothing was half-written."
     )

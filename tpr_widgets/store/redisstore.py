@@ -191,37 +191,72 @@ def _why(error: Exception) -> str:
     return "refused the request"
 
 
+#: Query parameters a store URL may carry besides ``prefix`` (TLS files, for
+#: ``rediss://`` only); anything else is refused rather than passed on.
+TLS_PARAMETERS = frozenset(
+    {
+        "ssl_ca_certs",
+        "ssl_certfile",
+        "ssl_keyfile",
+        "ssl_cert_reqs",
+        "ssl_check_hostname",
+    }
+)
+_DB = re.compile(r"/?([0-9]{1,5})?", re.ASCII)
+
+
+def _bad_location(shown: str, problem: str) -> StoreError:
+    return StoreError(
+        f"The Redis store location {shown} {problem}. Give it as "
+        "redis://[:password@]host:port/db (db a number, default 0), optionally "
+        "with ?prefix=name; rediss:// for TLS, which may add ssl_ca_certs, "
+        "ssl_certfile, ssl_keyfile, ssl_cert_reqs or ssl_check_hostname."
+    )
+
+
 def split_location(url: str) -> tuple[str, str, str]:
     """Return (connection URL, key prefix, printable location) of a store URL.
 
-    The printable location has no password, so it can be logged and shown.
+    The printable location has no password, so it can be logged (it is not
+    shown to the public: it names an internal server).
     """
     parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
+    scheme = parts.scheme.lower()
+    host = parts.hostname or ""
+    shown = f"{scheme}://{host or '?'}"
+    try:
+        port = parts.port
+    except ValueError:
+        raise _bad_location(
+            f"{shown}:...", "has a port that is not 1 to 65535"
+        ) from None
+    shown += f":{port}" if port else ""
+    if not host:
+        raise _bad_location(shown, "names no host")
+    db = _DB.fullmatch(parts.path)
+    if db is None:
+        raise _bad_location(f"{shown}/...", "has a database that is not a number")
+    shown += f"/{db.group(1) or 0}"
     prefix = DEFAULT_PREFIX
     kept: list[tuple[str, str]] = []
-    for name, value in query:
+    seen: set[str] = set()
+    for name, value in parse_qsl(parts.query, keep_blank_values=True):
+        if name in seen:
+            raise _bad_location(shown, f"gives {name[:30]!r} twice")
+        seen.add(name)
         if name == "prefix":
             prefix = value
-        else:
+        elif name in TLS_PARAMETERS and scheme == "rediss":
             kept.append((name, value))
+        else:
+            raise _bad_location(shown, f"has a parameter {name[:30]!r} it cannot use")
     if _PREFIX.fullmatch(prefix) is None:
         raise StoreError(
             f"The Redis key prefix {prefix[:70]!r} is not allowed; use 1 to 64 "
             "letters, digits, '_', '.' or '-' (for example ?prefix=tpr_widgets)."
         )
-    host = parts.hostname or "localhost"
-    try:
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        raise StoreError(
-            f"The Redis store location {parts.scheme}://{host}/... has a port "
-            "that is not a number from 1 to 65535. Give it as redis://host:port/db."
-        ) from None
-    path = parts.path or "/0"
-    shown = f"{parts.scheme}://{host}{port}{path}"
     connect = urlunsplit(
-        (parts.scheme, parts.netloc, parts.path, urlencode(kept), parts.fragment)
+        (scheme, parts.netloc, f"/{db.group(1) or 0}", urlencode(kept), "")
     )
     return connect, prefix, shown
 
@@ -316,8 +351,8 @@ class RedisStore:
             error,
         )
         return StoreUnavailableError(
-            f"{what} could not be {action}: the session store (Redis at "
-            f"{self.location}) {_why(error)} ({type(error).__name__}). Try again "
+            f"{what} could not be {action}: the session store (Redis) "
+            f"{_why(error)} ({type(error).__name__}). Try again "
             "in a moment, or tell the administrator. Nothing was half-written."
         )
 
@@ -500,7 +535,7 @@ class RedisStore:
             )
             raise StoreUnavailableError(
                 f"The session {short_id(session_id)} may not have been saved: the "
-                f"connection to the session store (Redis at {self.location}) was "
+                "connection to the session store (Redis) was "
                 f"lost ({type(error).__name__}). Reload the session once the store "
                 "answers again; it is at its last complete checkpoint."
             ) from None
