@@ -72,6 +72,23 @@ def test_every_key_of_a_committed_session_lives_the_retention_period(
     assert rb.client.smembers(rb.key(sid, "refs")) == {ref.encode()}
 
 
+def test_a_session_without_data_lives_a_day_until_it_has_some(
+    rb: RedisBackend, sid: str
+) -> None:
+    store = rb.store
+    store.commit(sid, 0, {"stage": "upload"}, {})  # a page opened and left
+    day_ms = 86_400_000
+    assert _about(rb.pttl(sid, "manifest"), day_ms)
+    assert _about(rb.pttl(sid, "touched"), day_ms)
+    store.load(sid)
+    assert _about(rb.pttl(sid, "manifest"), day_ms)  # a load keeps it short
+
+    ref = store.write_data(sid, {"rows": [1]})
+    store.commit(sid, 1, {"stage": "state"}, {"table": ref})
+    for part in ("manifest", "touched", f"data:{ref}"):
+        assert _about(rb.pttl(sid, part), RETENTION_MS), part
+
+
 def test_the_retention_setting_is_the_ttl(
     rb: RedisBackend, sid: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -107,7 +124,8 @@ def test_load_records_a_touch_even_when_the_touched_key_is_gone(
     assert rb.store.remove_expired() == []  # falls back to the commit time
     rb.store.load(sid)
 
-    assert _about(rb.pttl(sid, "touched"), RETENTION_MS)
+    # Recreated, with the TTL of a session that holds no data yet: one day.
+    assert _about(rb.pttl(sid, "touched"), 86_400_000)
     assert rb.store.remove_expired() == []
 
 

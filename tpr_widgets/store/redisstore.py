@@ -28,7 +28,9 @@ Guarantees, the same as the `FileStore`'s:
 - Nothing read back is unpickled before its signature is verified.
 - Expiry: every key of a committed session carries the retention period as its
   Redis TTL (`TPR_WIDGETS_RETENTION_DAYS`, default 30), refreshed by every load
-  and commit, so abandoned sessions disappear from Redis on their own.
+  and commit, so abandoned sessions disappear from Redis on their own; a
+  session that holds no data yet (opened, nothing uploaded) lives at most
+  `EMPTY_SESSION_SECONDS` (a day).
   `remove_expired` removes older ones at once, by the touched key (or, if that
   key was lost, by the time of the last commit). Data written but not committed
   lives `CLEANUP_GRACE_SECONDS`; data that the new checkpoint no longer names is
@@ -79,13 +81,15 @@ from tpr_widgets.store.rules import (
 )
 from tpr_widgets.store.signing import SECRET_ENV, Keyring, keyring_from_env
 
-__all__ = ["DEFAULT_PREFIX", "LOCK_SECONDS", "RedisStore"]
+__all__ = ["DEFAULT_PREFIX", "EMPTY_SESSION_SECONDS", "LOCK_SECONDS", "RedisStore"]
 
 log = logging.getLogger(__name__)
 
 DEFAULT_PREFIX = "tpr_widgets"
 #: A writer's lock expires on its own after this long (a commit takes milliseconds).
 LOCK_SECONDS = 30.0
+#: A session that holds no data yet (no upload) lives at most this long.
+EMPTY_SESSION_SECONDS = 86_400.0
 #: Reads are tried this many times in all when the connection drops.
 READ_ATTEMPTS = 3
 _READ_PAUSES = (0.05, 0.25)
@@ -429,9 +433,18 @@ class RedisStore:
             for ref in sorted(set(checkpoint.data.values()))
         ]
         try:
-            self._refresh_script(keys=keys, args=[self._ttl_ms, repr(time.time())])
+            ttl = self._ttl_for(checkpoint.data)
+            self._refresh_script(keys=keys, args=[ttl, repr(time.time())])
         except redis.RedisError as error:  # a read-only replica still resumes
             log.debug("could not touch session %s: %s", short_id(session_id), error)
+
+    def _ttl_for(self, data: Mapping[str, str]) -> int:
+        """The TTL of a session's keys: the retention period, or at most
+        `EMPTY_SESSION_SECONDS` while the session holds no data (a page that
+        was opened and left, which a public app sees many of)."""
+        if data:
+            return self._ttl_ms
+        return min(self._ttl_ms, int(EMPTY_SESSION_SECONDS * 1000))
 
     def touch(self, session_id: str) -> None:
         """Record that a session was opened, so retention counts from now."""
@@ -467,7 +480,7 @@ class RedisStore:
             args: list[bytes | int | str] = [
                 expected_revision,
                 manifest,
-                self._ttl_ms,
+                self._ttl_for(data_copy),
                 self._grace_ms,
                 len(names),
                 repr(time.time()),
