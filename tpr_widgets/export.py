@@ -21,7 +21,14 @@ from tpr_widgets._version import __version__
 from tpr_widgets.errors import InputError
 
 RUN_FILE = "run.json"
-TABLE_FILES = {"ward": "ward_tpr.csv", "lga": "lga_tpr.csv", "state": "state_tpr.csv"}
+TABLE_FILES = {
+    "ward": "ward_tpr.csv",
+    "lga": "lga_tpr.csv",
+    "state": "state_tpr.csv",
+    # Only when the rows cover several periods / several years.
+    "period": "ward_period_tpr.csv",
+    "trend": "ward_trend.csv",
+}
 # Further files a run may write (see tpr_widgets.outputs); role -> file name.
 EXTRA_FILES = {
     "workbook": "ward_tpr.xlsx",

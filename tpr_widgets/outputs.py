@@ -2,7 +2,8 @@
 
 `build_outputs` turns the ward, LGA and state tables (and, with a boundary
 file, the joined wards) into file bytes by role: the Excel workbook (Ward, LGA,
-State, Run and, with boundaries, Matches and Unmatched sheets), the CSV for
+State, Period and Trend when there are several periods or years, Run and, with
+boundaries, Matches and Unmatched sheets), the CSV for
 the risk analysis, the ward-matching review list, GeoJSON, zipped shapefile,
 map PNG and a Markdown report. The CLI writes them with
 `tpr_widgets.export.write_run` (which also writes the CSV tables and
@@ -115,10 +116,18 @@ def workbook(
     record: Mapping[str, Any],
     joined: JoinResult | None,
 ) -> bytes:
-    """The Excel workbook: Ward, LGA, State, Run (+ Matches, Unmatched)."""
+    """The Excel workbook: Ward, LGA, State (+ Period, Trend), Run (+ Matches,
+    Unmatched)."""
     buffer = io.BytesIO()
+    sheets = (
+        ("Ward", "ward"),
+        ("LGA", "lga"),
+        ("State", "state"),
+        ("Period", "period"),
+        ("Trend", "trend"),
+    )
     with pd.ExcelWriter(buffer, engine="openpyxl") as writer:
-        for sheet, key in (("Ward", "ward"), ("LGA", "lga"), ("State", "state")):
+        for sheet, key in sheets:
             if key in tables:
                 tables[key].to_excel(writer, sheet_name=sheet, index=False)
         _run_sheet(record).to_excel(writer, sheet_name="Run", index=False)

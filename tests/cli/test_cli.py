@@ -143,6 +143,48 @@ def test_period_choice_limits_rows(tmp_path: Path) -> None:
     )
 
 
+def test_several_periods_and_years_write_the_period_and_trend_tables(
+    tmp_path: Path,
+) -> None:
+    from tests.tpr.test_periods import month_name_csv
+
+    source = tmp_path / "kwara_months.csv"
+    source.write_bytes(month_name_csv())
+    out = tmp_path / "out"
+    done = run("compute", str(source), "--test-method", "rdt", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+
+    period = read_csv(out / "ward_period_tpr.csv")
+    # Per month, pooled over the ward's facilities: January (5 + 15) / (20 + 30).
+    assert [(r["Period"], r["Tested"], r["TPR"]) for r in period] == [
+        ("2023-12", "10", "90.00"),
+        ("2024-01", "50", "40.00"),
+        ("2024-02", "50", "40.00"),
+        ("2024-03", "40", "25.00"),
+    ]
+    trend = read_csv(out / "ward_trend.csv")
+    # Yearly pooled rates: 2023 9/10 = 90 %, 2024 50/140 = 35.71 %.
+    assert [(r["Years"], r["TPR_First"], r["TPR_Last"]) for r in trend] == [
+        ("2", "90.00", "35.71")
+    ]
+    record = json.loads((out / "run.json").read_text())
+    assert record["files"]["period"] == "ward_period_tpr.csv"
+    assert record["files"]["trend"] == "ward_trend.csv"
+    import openpyxl
+
+    sheets = openpyxl.load_workbook(out / "ward_tpr.xlsx", read_only=True).sheetnames
+    assert sheets[:5] == ["Ward", "LGA", "State", "Period", "Trend"]
+
+    # One period: neither table, and a later run removes the earlier ones.
+    again = run(
+        "compute", str(source), "--test-method", "rdt", "--period", "2024-01",
+        "--out", str(out),
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    assert not (out / "ward_period_tpr.csv").exists()
+    assert not (out / "ward_trend.csv").exists()
+
+
 def test_second_run_into_same_folder_leaves_nothing_stale(tmp_path: Path) -> None:
     first = run("compute", str(SAMPLE_A), "--state", "Adamawa", "--out", str(tmp_path))
     assert first.returncode == 0, first.stderr
