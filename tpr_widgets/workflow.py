@@ -472,6 +472,7 @@ class Workflow(Results):
                     "True (count pairs with more positives than tests, and say so) "
                     "or False (leave them out, the default)."
                 )
+        given = choice
         if stage == "state":
             choice = canonical_state(choice) or choice
         elif stage == "period":
@@ -485,9 +486,16 @@ class Workflow(Results):
         match = next((o for o in offered if o.value == choice), None)
         if match is None:
             values = ", ".join(o.value for o in offered)
+            state = self.selections.get("state")
+            hint = (
+                f" The state stage is already passed: the file has one state, "
+                f"{state}, and it was chosen for you."
+                if stage != "state" and state and canonical_state(given) == state
+                else ""
+            )
             raise InputError(
-                f"{_shown(choice)} is not a choice at the {stage.replace('_', ' ')} "
-                f"stage; choose one of: {values}."
+                f"{_shown(given)} is not a choice at the {stage.replace('_', ' ')} "
+                f"stage; choose one of: {values}.{hint}"
             )
         if match.figures.get("tests") == 0 and stage in ("age_group", "test_method"):
             raise InputError(

@@ -119,6 +119,16 @@ def test_single_state_file_passes_the_state_and_level_stages(
     assert [o.value for o in wf.options()] == ["Kano"]
     wf.select("Kano")
     assert wf.stage == "age_group"  # the level stage is passed again
+    revision = wf.revision
+    # A script written for a file of several states names the state again.
+    with pytest.raises(InputError) as error:
+        wf.select("KANO")
+    assert str(error.value) == (
+        "'KANO' is not a choice at the age group stage; choose one of: u5, o5, pw, "
+        "all. The state stage is already passed: the file has one state, Kano, and "
+        "it was chosen for you."
+    )
+    assert (wf.stage, wf.revision) == ("age_group", revision)
 
 
 def test_invalid_choices_change_nothing(store_root: Path) -> None:
