@@ -102,10 +102,16 @@ def app(argv: list[str]) -> int:
         "--no-browser",
         f"--port={port}",
         "--Voila.ip=127.0.0.1",
+        "--template=tpr",  # the lab page without its CDN stylesheets
         "--show_tracebacks=False",
         "--Voila.tornado_settings={'websocket_max_message_size': 314572800}",
     ]
-    return subprocess.call(command, cwd=ROOT)
+    env = dict(os.environ)
+    templates = str(ROOT / "tpr_widgets" / "share" / "jupyter")
+    env["JUPYTER_PATH"] = os.pathsep.join(
+        part for part in (templates, env.get("JUPYTER_PATH")) if part
+    )
+    return subprocess.call(command, cwd=ROOT, env=env)
 
 
 def test(argv: list[str]) -> int:

@@ -30,6 +30,8 @@ from typing import Any
 
 import pytest
 
+from tpr_widgets.ui.voila import TEMPLATE, serve_environment
+
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOK = "notebooks/tpr_app.ipynb"
 HOST = "127.0.0.1"
@@ -152,7 +154,8 @@ def _answers(url: str) -> bool:
     """Whether the server serves a static file (a page would start a kernel)."""
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
-        with opener.open(url + "/voila/templates/lab/static/voila.js", timeout=2) as r:
+        static = f"/voila/templates/{TEMPLATE}/static/voila.js"
+        with opener.open(url + static, timeout=2) as r:
             return bool(r.status == 200)
     except OSError:
         return False
@@ -176,7 +179,7 @@ def start_voila_server(
     (workdir / "connections").mkdir(exist_ok=True)
     (workdir / "runtime").mkdir(exist_ok=True)
     env = {
-        **os.environ,
+        **serve_environment(),
         "TPR_WIDGETS_HOME": str(store),
         "JUPYTER_RUNTIME_DIR": str(workdir / "runtime"),
         "PYTHONUNBUFFERED": "1",
@@ -196,6 +199,7 @@ def start_voila_server(
             "--no-browser",
             f"--port={port}",
             f"--Voila.ip={HOST}",
+            f"--template={TEMPLATE}",
             "--show_tracebacks=True",
             f"--Voila.connection_dir_root={workdir / 'connections'}",
         ]

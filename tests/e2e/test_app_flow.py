@@ -207,6 +207,7 @@ def test_upload_choose_and_see_ward_table(page: Any, voila: Any, tmp_path: Path)
     assert any(v["mic"] for v in checked.values() if v)
     assert any(v["other"] for v in checked.values() if v)
 
+    blocked_before = len(page.context.blocked)
     open_app(page, voila.url + "/")
     at_stage(page, "upload")
     upload(page, SAMPLE)
@@ -260,6 +261,8 @@ def test_upload_choose_and_see_ward_table(page: Any, voila: Any, tmp_path: Path)
 
     shot = save_screenshot(page, tmp_path / "tpr_results.png")
     assert shot.stat().st_size > 10_000
+    # The public page asked no host but the one serving it for anything.
+    assert page.context.blocked[blocked_before:] == []
 
 
 def test_reload_resumes_stage_and_choices(page: Any, voila: Any):

@@ -43,6 +43,7 @@ FILES = {
     "ward_tpr.csv",
     "lga_tpr.csv",
     "state_tpr.csv",
+    "ward_period_tpr.csv",  # the sample covers 24 months
     "ward_tpr.xlsx",
     "risk_analysis.csv",
     "ward_matches.csv",

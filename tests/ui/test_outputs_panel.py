@@ -74,6 +74,7 @@ def test_boundaries_map_review_recode_and_downloads(tmp_path: Path) -> None:
             "ward_tpr.csv",
             "lga_tpr.csv",
             "state_tpr.csv",
+            "ward_period_tpr.csv",  # January and February 2024
             "ward_tpr.xlsx",
             "risk_analysis.csv",
             "report.md",

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import ipywidgets as widgets
@@ -24,6 +26,25 @@ from tpr_widgets.ui.app import App
 from tpr_widgets.workflow import Workflow
 
 log = logging.getLogger(__name__)
+
+
+#: The Voilà template the app is served with: Voilà's lab page without the
+#: stylesheets it would fetch from a public CDN. Voilà finds it when
+#: `TEMPLATE_ROOT` is on `JUPYTER_PATH` (see `serve_environment`).
+TEMPLATE = "tpr"
+TEMPLATE_ROOT = Path(__file__).resolve().parent.parent / "share" / "jupyter"
+
+
+def serve_environment(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """`environ` (default: this process's) with the app's template on JUPYTER_PATH;
+    start Voilà in it with `--template=tpr`."""
+    env = dict(os.environ if environ is None else environ)
+    paths = [
+        str(TEMPLATE_ROOT),
+        *filter(None, env.get("JUPYTER_PATH", "").split(os.pathsep)),
+    ]
+    env["JUPYTER_PATH"] = os.pathsep.join(paths)
+    return env
 
 
 def _requested_id(query: str) -> str | None:
