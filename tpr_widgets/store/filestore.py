@@ -58,11 +58,10 @@ from tpr_widgets.store.retention import (
 )
 from tpr_widgets.store.rules import (
     CLEANUP_GRACE_SECONDS,
-    check_expected_revision,
     check_refs,
     check_revision,
     cleanup,
-    copy_plain,
+    commit_arguments,
     missing_session,
     next_checkpoint,
     unknown_session,
@@ -174,9 +173,9 @@ class FileStore:
         state: Mapping[str, Any],
         data: Mapping[str, str],
     ) -> Checkpoint:
-        session_id = validate_session_id(session_id)
-        check_expected_revision(expected_revision)
-        state_copy, data_copy = copy_plain(state, data)
+        session_id, state_copy, data_copy = commit_arguments(
+            session_id, expected_revision, state, data
+        )
         start = time.perf_counter()
 
         try:

@@ -71,9 +71,8 @@ from tpr_widgets.store.manifest import decode_manifest, encode_manifest
 from tpr_widgets.store.retention import retention_seconds
 from tpr_widgets.store.rules import (
     CLEANUP_GRACE_SECONDS,
-    check_expected_revision,
     check_revision,
-    copy_plain,
+    commit_arguments,
     missing_session,
     next_checkpoint,
     unknown_session,
@@ -461,9 +460,9 @@ class RedisStore:
         state: Mapping[str, Any],
         data: Mapping[str, str],
     ) -> Checkpoint:
-        session_id = validate_session_id(session_id)
-        check_expected_revision(expected_revision)
-        state_copy, data_copy = copy_plain(state, data)
+        session_id, state_copy, data_copy = commit_arguments(
+            session_id, expected_revision, state, data
+        )
         start = time.perf_counter()
 
         with self._locked(session_id, self._lock_timeout):

@@ -27,7 +27,7 @@ from typing import Any
 from tpr_widgets.errors import ConflictError, InputError, StoreError
 from tpr_widgets.store.base import Checkpoint
 from tpr_widgets.store.fsutil import remove_stale_temps
-from tpr_widgets.store.ids import short_id, validate_ref
+from tpr_widgets.store.ids import short_id, validate_ref, validate_session_id
 from tpr_widgets.store.jsonsafe import canonical_json, check_plain_json
 
 __all__ = [
@@ -36,6 +36,7 @@ __all__ = [
     "check_refs",
     "check_revision",
     "cleanup",
+    "commit_arguments",
     "copy_plain",
     "missing_session",
     "next_checkpoint",
@@ -97,6 +98,19 @@ def unwritten_ref(session_id: str, name: str, ref: str) -> StoreError:
         "this session first, then commit its ref within "
         f"{CLEANUP_GRACE_SECONDS / 60:g} minutes."
     )
+
+
+def commit_arguments(
+    session_id: object,
+    expected_revision: object,
+    state: Mapping[str, Any],
+    data: Mapping[str, str],
+) -> tuple[str, dict[str, Any], dict[str, str]]:
+    """Check a commit's arguments; return the session id and copies of both maps."""
+    checked_id = validate_session_id(session_id)
+    check_expected_revision(expected_revision)
+    state_copy, data_copy = copy_plain(state, data)
+    return checked_id, state_copy, data_copy
 
 
 def check_refs(session_id: str, data: Mapping[str, str], session_dir: Path) -> None:
