@@ -52,7 +52,9 @@ def test_files_without_boundaries(tmp_path: Path) -> None:
         "North_West"
     }
     book = pd.read_excel(tmp_path / "ward_tpr.xlsx", sheet_name=None, engine="openpyxl")
-    assert list(book) == ["Ward", "LGA", "State", "Run"]
+    # Sample B covers twelve months of one year: a Period sheet, no Trend.
+    assert list(book) == ["Ward", "LGA", "State", "Period", "Run"]
+    assert set(book["Period"]["Period"]) == {f"2024-{m:02d}" for m in range(1, 13)}
     run = dict(zip(book["Run"]["Item"], book["Run"]["Value"], strict=True))
     record = json.loads((tmp_path / "run.json").read_text(encoding="utf-8"))
     assert run["version"] == record["version"] and run["selection: age_group"] == "o5"
