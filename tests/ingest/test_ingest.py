@@ -357,3 +357,26 @@ def test_the_reader_child_imports_this_copy_of_the_product(
     assert result.summary["records"] == 4
     here = str(Path(tpr_widgets.__file__).resolve().parents[1])
     assert started[0]["PYTHONPATH"].split(os.pathsep) == [here, "/elsewhere"]
+
+
+@pytest.mark.parametrize(
+    ("state", "said"),
+    [
+        ("", "Row 3 has an empty state cell; 1 row(s) in all are like it."),
+        (
+            "Atlantis",
+            "Row 3 has 'Atlantis' in the state column, not a Nigerian state name; "
+            "1 row(s) in all are like it.",
+        ),
+    ],
+)
+def test_a_row_without_a_known_state_is_named_by_its_row(state: str, said: str) -> None:
+    header = ["State", "LGA", "Ward", "Health Facility", "periodname", *U5[:2]]
+    rows = [
+        header,
+        ["Kwara", "Asa", "Afon", "A", "2024-01", 10, 5],
+        [state, "Asa", "Oja", "B", "2024-01", 4, 1],
+    ]
+    with pytest.raises(InputError) as error:
+        ingest(xlsx(rows), "x.xlsx")
+    assert str(error.value).startswith(said), str(error.value)

@@ -341,6 +341,55 @@ def test_rows_of_a_file_without_facility_names_are_never_merged() -> None:
     assert result.summary["repeated_rows_dropped"] == 0
 
 
+def test_adding_an_unrelated_file_changes_no_ward() -> None:
+    header = ["State", "LGA", "Ward", "Health Facility", "periodname", T_U5, P_U5]
+    rows = [
+        header,
+        ["Kwara", "Asa", "Afon", None, "2024-01", 5, 1],  # two facilities without
+        ["Kwara", "Asa", "Afon", None, "2024-01", 5, 1],  # a name, same counts
+        ["Kwara", "Asa", "Afon", "HF1", "2024-01", 10, 2],
+        ["Kwara", "Asa", "Afon", "HF1", "2024-01", 8, 4],
+    ]
+    other = [header, ["Kwara", "Asa", "Ballah", "HF7", "2024-01", 3, 1]]
+    alone = ingest(xlsx(rows), "a.xlsx").table
+    both = ingest_many([(xlsx(rows), "a.xlsx"), (xlsx(other), "c.xlsx")])
+
+    def afon(table: Any) -> tuple[float, float]:
+        ward = table[table["ward"] == "Afon"]
+        return ward["rdt_tested_u5"].sum(), ward["rdt_positive_u5"].sum()
+
+    # Afon: 5 + 5 + 10 + 8 = 28 tested, 1 + 1 + 2 + 4 = 8 positive, either way.
+    assert afon(alone) == afon(both.table) == (28.0, 8.0)
+    assert both.summary["repeated_rows_dropped"] == 0
+    assert not any("more than one file" in n for n in both.summary["notes"])
+    # Unnamed rows of one place and period in two files are not a clash either.
+    split = ingest_many([(xlsx(rows[:2]), "a.xlsx"), (xlsx([header, rows[4]]), "b")])
+    assert split.summary["records"] == 2
+
+
+def test_files_without_facility_names_are_merged_row_for_row() -> None:
+    header = ["State", "LGA", "Ward", "periodname", T_U5, P_U5]
+    one = xlsx([header, ["Kwara", "Asa", "Afon", "2024-01", 10, 2]])
+    two = xlsx([header, ["Kwara", "Asa", "Afon", "2024-01", 10, 2]])
+    merged = ingest_many([(one, "2024a.xlsx"), (two, "2024b.xlsx")])
+    assert merged.summary["records"] == 2
+    assert merged.table["rdt_tested_u5"].sum() == 20.0
+
+
+def test_a_copy_must_agree_on_the_facility_level_too() -> None:
+    header = ["State", "LGA", "Ward", "Health Facility", "FacilityLevel",
+              "periodname", T_U5, P_U5]  # fmt: skip
+    rows = [
+        header,
+        ["Kwara", "Asa", "Afon", "PHC", "Primary", "2024-01", 10, 2],
+        ["Kwara", "Asa", "Afon", "PHC", "Secondary", "2024-01", 10, 2],
+    ]
+    result = ingest(xlsx(rows), "x.xlsx")
+    assert result.summary["records"] == 2
+    assert result.summary["repeated_rows_dropped"] == 0
+    assert any("different counts or levels" in n for n in result.summary["notes"])
+
+
 def test_no_state_and_no_lga_column_with_named_state(tmp_path: Path) -> None:
     header = ["Ward", "Facility", "period", T_U5, P_U5]
     rows = [header, ["Afon", "A", "2024-01", 10, 5], ["Oja", "B", "2024-01", 4, 1]]

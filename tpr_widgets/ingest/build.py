@@ -323,11 +323,17 @@ def build_table(raw: RawSheet, roles: RoleMap, *, state: str | None) -> Built:
     names = _clean_names(state_raw, lga_raw, ward_raw)
     unknown_state = names["state"].isna() & ~empty & ~totals
     if unknown_state.any():
+        first = int(np.flatnonzero(unknown_state.to_numpy())[0])
         bad = state_raw[unknown_state].iloc[0]
+        line = raw.header_row + first + 2  # the row number the spreadsheet shows
+        what = (
+            "an empty state cell"
+            if pd.isna(bad) or not str(bad).strip()
+            else f"{bad!r} in the state column, not a Nigerian state name"
+        )
         raise InputError(
-            f"{bad!r} in the state column is not a Nigerian state name "
-            f"({int(unknown_state.sum())} rows). Correct it, or map another "
-            "column as the state."
+            f"Row {line} has {what}; {int(unknown_state.sum())} row(s) in all are "
+            "like it. Correct them, or map another column as the state."
         )
     no_ward = names["ward"].isna() & ~empty & ~totals
     keep = ~(empty | totals | no_ward)

@@ -127,6 +127,21 @@ _KEYS = ["state", "lga", "ward", "facility", "period"]
 _UNNAMED = "(unnamed facility)"
 
 
+def _labels(table: pd.DataFrame) -> dict[str, np.ndarray]:
+    """The per-row labels that must also agree for a row to be a copy."""
+    return {
+        column: table[column].cat.codes.to_numpy()
+        for column in ("facility_level", "ownership")
+        if column in table.columns
+    }
+
+
+def _named(table: pd.DataFrame) -> np.ndarray:
+    """Rows whose facility has a name and whose period is known."""
+    facility = (table["facility"] != _UNNAMED).to_numpy()
+    return np.asarray(facility & table["period"].notna().to_numpy())
+
+
 def _repeats(table: pd.DataFrame) -> tuple[pd.DataFrame, int, list[str]]:
     """Drop rows that repeat another row of the file exactly; note the rest.
 
@@ -136,16 +151,15 @@ def _repeats(table: pd.DataFrame) -> tuple[pd.DataFrame, int, list[str]]:
     kept (two facilities may share a name) and added together, with a note.
     Returns the table, the number of rows dropped and the notes.
     """
-    named = (table["facility"] != _UNNAMED).to_numpy() & table[
-        "period"
-    ].notna().to_numpy()
+    named = _named(table)
     key = _places(table, _KEYS)
     key[~named] = -1 - np.arange(int((~named).sum()))  # never equal to another
     if not pd.Series(key).duplicated().any():
         return table, 0, []
     counts = [c for c in table.columns if c not in _CATEGORIES]
     values = table[counts].to_numpy(dtype=np.float64, na_value=np.nan)
-    exact = pd.DataFrame(values).assign(_key=key).duplicated().to_numpy()
+    same = pd.DataFrame(values).assign(_key=key, **_labels(table))
+    exact = same.duplicated().to_numpy()
     notes = []
     dropped = int(exact.sum())
     if dropped:
@@ -160,7 +174,7 @@ def _repeats(table: pd.DataFrame) -> tuple[pd.DataFrame, int, list[str]]:
         row = table[twice].iloc[0]
         notes.append(
             f"{int(pd.Series(key[twice]).nunique())} facility-periods have more "
-            "than one row with different counts (for example facility "
+            "than one row with different counts or levels (for example facility "
             f"{row['facility']!r} in ward {row['ward']!r}, {row['period']}); their "
             "counts were added together, as for two facilities of one name. If "
             "they are one facility, correct the export."
@@ -287,7 +301,8 @@ def ingest_many(
                 f"({part.summary['layout']} vs {parts[0].summary['layout']}); load "
                 "files of one layout together."
             )
-    table = _merge_tables([part.table for part in parts])
+    named = all("facility" in part.columns for part in parts)
+    table = _merge_tables([part.table for part in parts], named)
     across = sum(len(part.table) for part in parts) - len(table)
     within = sum(part.summary["repeated_rows_dropped"] for part in parts)
     summary = dict(parts[0].summary)
@@ -328,26 +343,34 @@ def ingest_many(
     return Ingested(table=table, summary=summary, columns=parts[0].columns)
 
 
-def _merge_tables(tables: list[pd.DataFrame]) -> pd.DataFrame:
+def _merge_tables(tables: list[pd.DataFrame], named: bool) -> pd.DataFrame:
+    """The rows of several files; a row repeated in another file counts once.
+
+    Only rows of named facilities can be matched across files (`named` False:
+    the files have no facility names, so no row is matched). Within one file,
+    `_repeats` has already decided what its rows mean.
+    """
     frames = [
         table.astype({c: object for c in table.columns if c in _CATEGORIES})
         for table in tables
     ]
     merged = pd.concat(frames, keys=range(len(frames)), names=["_file", None])
-    merged = merged.reset_index(level="_file")
+    merged = merged.reset_index(level="_file").reset_index(drop=True)
+    matchable = _named(merged) if named else np.zeros(len(merged), dtype=bool)
+    rows = merged[matchable]
     counts = [c for c in merged.columns if c not in _CATEGORIES and c != "_file"]
-    merged = merged.drop_duplicates(subset=_KEYS + counts)
-    # Rows of one facility-period from two files must agree; within one file,
-    # `_repeats` already decided what they mean.
-    files = merged.groupby(_KEYS, dropna=False, observed=True)["_file"]
+    labels = [c for c in ("facility_level", "ownership") if c in merged.columns]
+    copies = rows.duplicated(subset=_KEYS + counts + labels).to_numpy()
+    rows = rows[~copies]
+    files = rows.groupby(_KEYS, dropna=False, observed=True)["_file"]
     clash = (files.transform("nunique") > 1).to_numpy()
-    merged = merged.drop(columns="_file")
     if clash.any():
-        row = merged[clash].iloc[0]
+        row = rows[clash].iloc[0]
         raise InputError(
             f"The files disagree: facility {row['facility']!r} in ward "
             f"{row['ward']!r} ({row['state']}) has different counts for period "
             f"{row['period']} in two files. Load each file on its own, or remove "
             "the overlap."
         )
-    return compact(merged.reset_index(drop=True))
+    kept = pd.concat([rows, merged[~matchable]]).sort_index().drop(columns="_file")
+    return compact(kept.reset_index(drop=True))
