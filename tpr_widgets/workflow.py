@@ -35,7 +35,12 @@ from tpr_widgets.results import Results
 from tpr_widgets.store import Checkpoint, Store, open_store, validate_session_id
 from tpr_widgets.store.ids import short_id as _short
 from tpr_widgets.store.jsonsafe import to_jsonable
-from tpr_widgets.vocab import COMBINE_CHOICES, STAGES, canonical_state
+from tpr_widgets.vocab import (
+    COMBINE_CHOICES,
+    FACILITY_LEVELS,
+    STAGES,
+    canonical_state,
+)
 
 __all__ = ["Option", "Workflow"]
 
@@ -487,12 +492,18 @@ class Workflow(Results):
         if match is None:
             values = ", ".join(o.value for o in offered)
             state = self.selections.get("state")
-            hint = (
-                f" The state stage is already passed: the file has one state, "
-                f"{state}, and it was chosen for you."
-                if stage != "state" and state and canonical_state(given) == state
-                else ""
-            )
+            level = self.selections.get("facility_level")
+            hint = ""
+            if stage != "state" and state and canonical_state(given) == state:
+                hint = (
+                    f" The state stage is already passed: the file has one state, "
+                    f"{state}, and it was chosen for you."
+                )
+            elif level and given.strip().lower() in FACILITY_LEVELS:
+                hint = (
+                    " The facility level stage is already passed: the file offers "
+                    f"only {level!r} there, and it was chosen for you."
+                )
             raise InputError(
                 f"{_shown(given)} is not a choice at the {stage.replace('_', ' ')} "
                 f"stage; choose one of: {values}.{hint}"

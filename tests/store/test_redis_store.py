@@ -272,6 +272,13 @@ def test_a_bad_prefix_is_a_store_error(
         ("redis://127.0.0.1:6379/x", "has a database that is not a number"),
         ("redis://127.0.0.1:abc/0", "has a port that is not 1 to 65535"),
         ("redis://127.0.0.1:99999/0", "has a port that is not 1 to 65535"),
+        ("redis://127.0.0.1:0/0", "has a port that is not 1 to 65535"),
+        ("redis://[::1]x:6379/0", "has a port that is not 1 to 65535"),
+        ("redis://:pw@[::1:6379/0", "cannot be read as a URL"),
+        ("redis://:pa/ss@127.0.0.1:6379/0", "must be percent-encoded"),
+        ("redis://:pw@" + "a" * 64 + ":6379/0", "has a host name that cannot be used"),
+        ("rediss://h:6379/0?ssl_keyfile=/k.pem", "ssl_keyfile without ssl_certfile"),
+        ("rediss://h:6379/0?ssl_cert_reqs=bogus", "gives ssl_cert_reqs a value other"),
     ],
 )
 def test_a_store_url_the_store_cannot_use_is_refused_at_once(
@@ -282,6 +289,21 @@ def test_a_store_url_the_store_cannot_use_is_refused_at_once(
         open_store(url)
     assert problem in str(error.value)
     assert "Give it as redis://[:password@]host:port/db" in str(error.value)
+
+
+@pytest.mark.parametrize(
+    "location",
+    [" redis://:hunter2@127.0.0.1:6379/0", "redis:/127.0.0.1:6379", "REDIS:h"],
+)
+def test_a_mistyped_redis_url_is_never_taken_for_a_folder(
+    location: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(StoreError) as error:
+        open_store(location)
+    assert "looks like a Redis URL" in str(error.value)
+    assert "hunter2" not in str(error.value)
+    assert list(tmp_path.iterdir()) == []  # no folder was made
 
 
 def test_a_store_url_is_shown_without_password_and_with_its_database(
@@ -295,6 +317,9 @@ def test_a_store_url_is_shown_without_password_and_with_its_database(
     assert store.location == "rediss://redis.internal:6380/3"
     assert store.prefix == "p1"
     assert open_store("redis://127.0.0.1").location == "redis://127.0.0.1/0"
+    assert open_store("redis://[::1]:6379/2").location == "redis://[::1]:6379/2"
+    encoded = open_store("redis://tpr:p%40ss%2Fw@redis.internal:6379/0")
+    assert encoded.location == "redis://redis.internal:6379/0"
 
 
 def test_listing_reads_in_batches(

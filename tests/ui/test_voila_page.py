@@ -81,3 +81,18 @@ def test_a_redis_store_without_the_secret_gives_the_setup_message(
     assert isinstance(page, widgets.HTML)
     assert "cannot use its session store" in page.value
     assert "needs TPR_WIDGETS_SECRET" in page.value
+
+
+def test_an_unexpected_failure_gives_the_notice_and_logs_it(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken(root: object = None) -> Workflow:
+        raise UnicodeError("label too long")
+
+    monkeypatch.setattr(Workflow, "new", staticmethod(broken))
+    page = _page(monkeypatch, "")
+
+    assert isinstance(page, widgets.HTML)
+    assert "An unexpected error stopped the app" in page.value
+    assert "label too long" not in page.value
+    assert "label too long" in caplog.text

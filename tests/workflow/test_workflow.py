@@ -129,6 +129,13 @@ def test_single_state_file_passes_the_state_and_level_stages(
         "it was chosen for you."
     )
     assert (wf.stage, wf.revision) == ("age_group", revision)
+    with pytest.raises(InputError) as error:
+        wf.select("Primary")
+    assert str(error.value).endswith(
+        "The facility level stage is already passed: the file offers only 'all' "
+        "there, and it was chosen for you."
+    )
+    assert "'Primary' is not a choice" in str(error.value)
 
 
 def test_invalid_choices_change_nothing(store_root: Path) -> None:

@@ -41,6 +41,7 @@ __all__ = [
 HOME_ENV = "TPR_WIDGETS_HOME"
 
 _URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+_NEAR_REDIS = re.compile(r"\s*rediss?\s*:", re.IGNORECASE)
 
 
 def default_root() -> Path:
@@ -61,6 +62,14 @@ def open_store(root: str | os.PathLike[str] | None = None) -> Store:
     text = os.fspath(root)
     if text.lower().startswith(("redis://", "rediss://")):
         return RedisStore(text)
+    if _NEAR_REDIS.match(text):
+        # Not a folder anybody means: taking it for one would put sessions (and
+        # any password in it) in a local folder, not shared with other machines.
+        raise StoreError(
+            "The store location looks like a Redis URL but is not written "
+            "redis://host:port/db (check for spaces around it and for both "
+            "slashes). Give it exactly, or give a folder path."
+        )
     if _URL.match(text):
         raise StoreError(
             f"The store location {text.split('://')[0][:20]!r}://... looks like a "

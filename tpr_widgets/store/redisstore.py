@@ -217,25 +217,59 @@ def _bad_location(shown: str, problem: str) -> StoreError:
     )
 
 
+# Where the host part of a URL ends: after the last "@" (the password is
+# before it), a name, an IPv4 address or an [IPv6] address, then ":port".
+_HOST = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?\.)*"
+    r"[A-Za-z0-9](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9])?"
+    r"|\[[0-9A-Fa-f:.]+\]",
+    re.ASCII,
+)
+_ENCODE = (
+    "A password holding '/', '#', '?', '@' or ':' must be percent-encoded "
+    "(for example %2F for '/')."
+)
+_TLS_VALUES = {
+    "ssl_cert_reqs": {"none", "optional", "required"},
+    "ssl_check_hostname": {"true", "false"},
+}
+
+
+def _host_and_port(shown: str, netloc: str) -> tuple[str, int | None]:
+    """The host (as written, brackets kept) and port of a URL's netloc."""
+    address = netloc.rpartition("@")[2]
+    if address.startswith("["):
+        host, _, rest = address.partition("]")
+        host += "]"
+    else:
+        host, _, rest = address.partition(":")
+        rest = f":{rest}" if _ else ""
+    if not host:
+        raise _bad_location(shown, f"names no host. {_ENCODE}")
+    if _HOST.fullmatch(host) is None:
+        raise _bad_location(shown, f"has a host name that cannot be used. {_ENCODE}")
+    if not rest:
+        return host, None
+    digits = rest[1:] if rest.startswith(":") else ""
+    if not digits.isdigit() or not 0 < int(digits) < 65536:
+        raise _bad_location(shown, f"has a port that is not 1 to 65535. {_ENCODE}")
+    return host, int(digits)
+
+
 def split_location(url: str) -> tuple[str, str, str]:
     """Return (connection URL, key prefix, printable location) of a store URL.
 
-    The printable location has no password, so it can be logged (it is not
-    shown to the public: it names an internal server).
+    Everything the connection would only trip over later is refused here, with
+    one `StoreError`. The printable location has no password, so it can be
+    logged (it is not shown to the public: it names an internal server).
     """
-    parts = urlsplit(url)
-    scheme = parts.scheme.lower()
-    host = parts.hostname or ""
-    shown = f"{scheme}://{host or '?'}"
     try:
-        port = parts.port
+        parts = urlsplit(url)
     except ValueError:
-        raise _bad_location(
-            f"{shown}:...", "has a port that is not 1 to 65535"
-        ) from None
-    shown += f":{port}" if port else ""
-    if not host:
-        raise _bad_location(shown, "names no host")
+        raise _bad_location("given", f"cannot be read as a URL. {_ENCODE}") from None
+    scheme = parts.scheme.lower()
+    host, port = _host_and_port(f"{scheme}://...", parts.netloc)
+    shown = f"{scheme}://{host}" + (f":{port}" if port else "")
     db = _DB.fullmatch(parts.path)
     if db is None:
         raise _bad_location(f"{shown}/...", "has a database that is not a number")
@@ -250,9 +284,16 @@ def split_location(url: str) -> tuple[str, str, str]:
         if name == "prefix":
             prefix = value
         elif name in TLS_PARAMETERS and scheme == "rediss":
+            allowed = _TLS_VALUES.get(name)
+            if allowed is not None and value.lower() not in allowed:
+                raise _bad_location(
+                    shown, f"gives {name} a value other than {', '.join(allowed)}"
+                )
             kept.append((name, value))
         else:
             raise _bad_location(shown, f"has a parameter {name[:30]!r} it cannot use")
+    if "ssl_keyfile" in seen and "ssl_certfile" not in seen:
+        raise _bad_location(shown, "gives ssl_keyfile without ssl_certfile")
     if _PREFIX.fullmatch(prefix) is None:
         raise StoreError(
             f"The Redis key prefix {prefix[:70]!r} is not allowed; use 1 to 64 "

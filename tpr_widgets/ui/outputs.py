@@ -38,6 +38,8 @@ _LABELS = {
     "ward": "Ward table (CSV)",
     "lga": "LGA table (CSV)",
     "state": "State table (CSV)",
+    "period": "Ward table per period (CSV)",
+    "trend": "Ward trends over the years (CSV)",
     "workbook": "Workbook (Excel)",
     "risk": "Risk-analysis CSV",
     "matches": "Ward matches (CSV)",

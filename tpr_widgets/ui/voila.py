@@ -81,6 +81,12 @@ def voila_app(root: str | os.PathLike[str] | None = None) -> App | widgets.HTML:
         # administrator's message, and no session is started or replaced.
         log.warning("the session store cannot be used: %s", error)
         return unavailable(str(error))
+    except Exception:  # the visitor gets a sentence, the log the traceback
+        log.exception("the app could not open or start a session")
+        return unavailable(
+            "An unexpected error stopped the app; it has been logged for the "
+            "administrator."
+        )
     link = f"{page}?session={workflow.session_id}"
     return App(workflow=workflow, link=link, notice=notice)
 
