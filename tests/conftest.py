@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -33,23 +33,44 @@ def store_root(tmp_path: Path) -> Path:
     return root
 
 
-@pytest.fixture(scope="session")
-def redis_server() -> Iterator[RedisServer]:
-    """A real redis-server on a free loopback port, shared by the whole run.
-
-    Tests keep apart by key prefix (`redis_url`), so none needs to flush it.
-    Skips when no redis-server is installed, unless the run requires one.
-    """
+def _redis_binary() -> str:
+    """The redis-server to run; skips the test without one, unless required."""
     binary = find_server()
     if binary is None:
         if required():
             pytest.fail("TPR_WIDGETS_REQUIRE_REDIS=1 but no redis-server was found")
         pytest.skip("redis-server is not installed (tools/dev.py test installs it)")
-    server = RedisServer(binary).start()
+    return binary
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A real redis-server on a free loopback port, shared by the whole run.
+
+    Tests keep apart by key prefix (`redis_url`), so none needs to flush it.
+    """
+    server = RedisServer(_redis_binary()).start()
     try:
         yield server
     finally:
         server.stop()
+
+
+@pytest.fixture
+def start_redis_server() -> Iterator[Callable[..., RedisServer]]:
+    """Start redis-servers of the test's own (to kill, fill or lock with a
+    password without disturbing other tests); stopped after the test."""
+    started: list[RedisServer] = []
+
+    def start(password: str | None = None) -> RedisServer:
+        started.append(RedisServer(_redis_binary(), password=password).start())
+        return started[-1]
+
+    try:
+        yield start
+    finally:
+        for server in started:
+            server.stop()
 
 
 @pytest.fixture

@@ -18,13 +18,13 @@ import random
 import re
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 from _backends import SECRET, RedisBackend
 from _store_workers import commit_until_store_error
 
-from tests.redis_server import RedisServer, find_server
+from tests.redis_server import RedisServer
 from tpr_widgets.store import RedisStore, new_session_id
 
 ROUNDS = int(os.environ.get("TPR_STORE_SERVER_KILLS", "5"))
@@ -40,16 +40,9 @@ _MESSAGE = re.compile(
 
 
 @pytest.fixture
-def own_server() -> Iterator[RedisServer]:
+def own_server(start_redis_server: Callable[..., RedisServer]) -> RedisServer:
     """A server of this test's own: killing it disturbs no other test."""
-    binary = find_server()
-    if binary is None:
-        pytest.skip("redis-server is not installed")
-    server = RedisServer(binary).start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    return start_redis_server()
 
 
 def test_the_message_pattern_matches_what_the_store_says() -> None:

@@ -13,14 +13,14 @@ import contextlib
 import logging
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 import redis
 from _backends import SECRET, RedisBackend
 
-from tests.redis_server import RedisServer, find_server, free_port
+from tests.redis_server import RedisServer, free_port
 from tpr_widgets.errors import (
     ConflictError,
     InputError,
@@ -399,16 +399,9 @@ def test_the_password_is_in_no_message(
 
 
 @pytest.fixture
-def own_server() -> Iterator[RedisServer]:
+def own_server(start_redis_server: Callable[..., RedisServer]) -> RedisServer:
     """A redis-server of the test's own, with a password (the shared one has none)."""
-    binary = find_server()
-    if binary is None:
-        pytest.skip("redis-server is not installed")
-    server = RedisServer(binary, password="right-pass-0123").start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    return start_redis_server(password="right-pass-0123")
 
 
 def test_a_wrong_password_is_a_store_error_without_it(
