@@ -24,7 +24,7 @@ module sees a source header or a raw name spelling.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -174,6 +174,24 @@ def _text(raw: RawSheet, roles: RoleMap, role: str) -> pd.Series | None:
     return _per_value(raw.body[position], _squash)
 
 
+def combination_ranks(
+    codes: Sequence[np.ndarray], rows: int, *, sort: bool = False
+) -> np.ndarray:
+    """Each row's rank (0, 1, ...) among the distinct combinations of several
+    integer code columns (-1, an empty cell, is a value like any other).
+
+    With `sort`, ranks follow the codes, first column first.
+    """
+    ranks = np.zeros(rows, dtype=np.int64)
+    for column in codes:
+        width = int(column.max(initial=-1)) + 2
+        # Ranked again after each column, so the key stays below the row count.
+        ranks, _ = pd.factorize(
+            ranks * width + (column.astype(np.int64) + 1), sort=sort
+        )
+    return ranks
+
+
 def _joint(
     columns: list[pd.Series | None], index: pd.Index
 ) -> tuple[np.ndarray, list[tuple[Any, ...]]]:
@@ -184,11 +202,7 @@ def _joint(
     parts = [
         _codes(c) if c is not None else (np.full(len(index), -1), []) for c in columns
     ]
-    inverse = np.zeros(len(index), dtype=np.int64)
-    for codes, uniques in parts:
-        # Ranked again after each column, so the key stays below the row count.
-        key = inverse * (len(uniques) + 1) + (codes.astype(np.int64) + 1)
-        inverse, _ = pd.factorize(key, sort=True)
+    inverse = combination_ranks([codes for codes, _ in parts], len(index), sort=True)
     first = np.empty(int(inverse.max(initial=-1)) + 1, dtype=np.int64)
     first[inverse[::-1]] = np.arange(len(inverse) - 1, -1, -1)
     values = [

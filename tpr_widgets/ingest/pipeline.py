@@ -20,7 +20,13 @@ import numpy as np
 import pandas as pd
 
 from tpr_widgets.errors import InputError
-from tpr_widgets.ingest.build import CATEGORY_COLUMNS, RAW_COLUMNS, build_table, compact
+from tpr_widgets.ingest.build import (
+    CATEGORY_COLUMNS,
+    RAW_COLUMNS,
+    build_table,
+    combination_ranks,
+    compact,
+)
 from tpr_widgets.ingest.reader import read_raw
 from tpr_widgets.ingest.roles import assign_roles
 from tpr_widgets.settings import Settings
@@ -68,12 +74,11 @@ def completeness(table: pd.DataFrame) -> dict[str, dict[str, float]]:
 
 def _places(table: pd.DataFrame, columns: list[str]) -> np.ndarray:
     """Each row's distinct combination of `columns` (empty cells alike), as a rank."""
-    key = np.zeros(len(table), dtype=np.int64)
-    for column in columns:
-        codes = pd.Series(table[column], dtype="category").cat.codes.to_numpy()
-        width = int(codes.max(initial=-1)) + 2
-        key, _ = pd.factorize(key * width + (codes.astype(np.int64) + 1))
-    return key
+    codes = [
+        pd.Series(table[column], dtype="category").cat.codes.to_numpy()
+        for column in columns
+    ]
+    return combination_ranks(codes, len(table))
 
 
 def _per_state(state: np.ndarray, key: np.ndarray, size: int) -> np.ndarray:

@@ -438,7 +438,7 @@ class RedisStore:
             yield
         finally:
             with contextlib.suppress(redis.RedisError):
-                # Note: if this fails the lock expires on its own (LOCK_SECONDS).
+                # Note: if this fails the lock expires on its own (lock_seconds).
                 self._unlock_script(keys=[key], args=[token])
 
     # -- manifests -------------------------------------------------------------
@@ -485,14 +485,6 @@ class RedisStore:
         if data:
             return self._ttl_ms
         return min(self._ttl_ms, int(EMPTY_SESSION_SECONDS * 1000))
-
-    def touch(self, session_id: str) -> None:
-        """Record that a session was opened, so retention counts from now."""
-        session_id = validate_session_id(session_id)
-        with contextlib.suppress(TPRWidgetsError):
-            checkpoint = self._read_current(session_id)
-            if checkpoint is not None:
-                self._refresh(session_id, checkpoint)
 
     def commit(
         self,
@@ -707,7 +699,6 @@ class RedisStore:
                 self._remove(session_id)
             except redis.RedisError as error:
                 raise self._unreachable(session_id, "deleted", error) from None
-        self._cache.forget_session(session_id)
         log.info("deleted session %s", short_id(session_id))
 
     def _last_touched(self, session_id: str) -> float | None:

@@ -18,10 +18,8 @@ from tpr_widgets.tpr.counts import RowCounts, labels, row_counts
 from tpr_widgets.tpr.quality import HIGH_TPR, ward_flags
 from tpr_widgets.tpr.selection import Selection, selected
 
-WARD_COLUMNS: Final = [
-    "State",
-    "LGA",
-    "WardName",
+#: The rate and count columns of every table, in contract order.
+RATE_COLUMNS: Final = (
     "TPR",
     "Tested",
     "Positive",
@@ -31,6 +29,12 @@ WARD_COLUMNS: Final = [
     "Microscopy_Tested",
     "Microscopy_Positive",
     "Microscopy_TPR",
+)
+WARD_COLUMNS: Final = [
+    "State",
+    "LGA",
+    "WardName",
+    *RATE_COLUMNS,
     "Facilities",
     "Flags",
     "Facility_Level",
@@ -280,15 +284,7 @@ _AREA_COLUMNS: Final = [
     "LGA",
     "Wards",
     "Wards_With_Tests",
-    "TPR",
-    "Tested",
-    "Positive",
-    "RDT_Tested",
-    "RDT_Positive",
-    "RDT_TPR",
-    "Microscopy_Tested",
-    "Microscopy_Positive",
-    "Microscopy_TPR",
+    *RATE_COLUMNS,
     "Facilities",
     "Facilities_Reporting",
     "Rows_Used",

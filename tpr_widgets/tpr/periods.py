@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from tpr_widgets.tpr.counts import RowCounts
-from tpr_widgets.tpr.engine import codes_of, figures, pool, rate
+from tpr_widgets.tpr.engine import RATE_COLUMNS, codes_of, figures, pool, rate
 from tpr_widgets.tpr.selection import Selection
 
 PERIOD_COLUMNS: Final = [
@@ -28,15 +28,7 @@ PERIOD_COLUMNS: Final = [
     "LGA",
     "WardName",
     "Period",
-    "TPR",
-    "Tested",
-    "Positive",
-    "RDT_Tested",
-    "RDT_Positive",
-    "RDT_TPR",
-    "Microscopy_Tested",
-    "Microscopy_Positive",
-    "Microscopy_TPR",
+    *RATE_COLUMNS,
     "Facilities",
     "Facilities_Reporting",
     "Rows_Used",
